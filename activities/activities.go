@@ -1,0 +1,51 @@
+// Package activities holds every side effect a workflow needs: Postgres writes and channel sends.
+// Workflows name activities through a nil *Activities, so names are checked by the compiler.
+package activities
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/chatcenterhq/chatcenter"
+	"github.com/chatcenterhq/chatcenter/db"
+	"github.com/chatcenterhq/chatcenter/secret"
+)
+
+// Activities holds the dependencies of every activity.
+type Activities struct {
+	DB   *db.DB
+	Box  *secret.Box
+	HTTP *http.Client
+	Log  *slog.Logger
+}
+
+// New builds Activities with sensible defaults for the optional fields.
+func New(d *db.DB, box *secret.Box, log *slog.Logger) *Activities {
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Activities{DB: d, Box: box, HTTP: &http.Client{Timeout: 30 * time.Second}, Log: log}
+}
+
+// Application error types that workflows and callers tell apart.
+const (
+	ErrTypeRateLimited = "RateLimited"
+)
+
+// domainError turns a domain error into a non-retryable application error whose type is the
+// domain code, so that retrying cannot help and callers can map it back (see
+// workflows.DomainError). Other errors pass through and are retried.
+func domainError(err error) error {
+	if err == nil {
+		return nil
+	}
+	var e *chatcenter.Error
+	if errors.As(err, &e) && e.Code != chatcenter.EINTERNAL && e.Code != chatcenter.EUNAVAILABLE {
+		return temporal.NewNonRetryableApplicationError(e.Message, e.Code, nil)
+	}
+	return err
+}

@@ -1,0 +1,357 @@
+package activities
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/chatcenterhq/chatcenter"
+	"github.com/chatcenterhq/chatcenter/db"
+	"github.com/chatcenterhq/chatcenter/db/dbsqlc"
+)
+
+// InboundAcceptInput names an inbound message to attach to the contact's open conversation.
+type InboundAcceptInput struct {
+	WorkspaceID int64
+	ContactID   int64
+	MessageID   int64
+}
+
+// InboundAcceptResult says what happened to the message.
+type InboundAcceptResult struct {
+	// Duplicate: the message was already attached to a conversation (a redelivered signal).
+	Duplicate bool
+	// Opened: the message opened a new conversation.
+	Opened       bool
+	Conversation chatcenter.Conversation
+	Message      chatcenter.Message
+}
+
+// InboundAccept attaches a stored inbound message to the contact's open conversation, opening one
+// when there is none, in one transaction. It is idempotent: a message is attached once.
+func (a *Activities) InboundAccept(ctx context.Context, in InboundAcceptInput) (InboundAcceptResult, error) {
+	var res InboundAcceptResult
+	err := a.DB.WithTx(ctx, func(q *dbsqlc.Queries) error {
+		if err := lockContact(ctx, q, in.ContactID); err != nil {
+			return err
+		}
+		msg, err := q.MessageGetByID(ctx, dbsqlc.MessageGetByIDParams{WorkspaceID: in.WorkspaceID, ID: in.MessageID})
+		if err != nil {
+			return fmt.Errorf("load message %d: %w", in.MessageID, db.Error(err))
+		}
+		if msg.ContactID != in.ContactID {
+			return chatcenter.Errorf(chatcenter.EINVALID, "message %d does not belong to contact %d", in.MessageID, in.ContactID)
+		}
+		if msg.ConversationID != nil {
+			res.Duplicate = true
+			return nil
+		}
+		conv, err := q.ConversationGetOpenByContact(ctx, in.ContactID)
+		if db.IsNoRows(err) {
+			conv, err = openConversation(ctx, q, in.WorkspaceID, in.ContactID, &msg.ChannelID, chatcenter.SourceContact, 0, msg.CreatedAt)
+			res.Opened = true
+		}
+		if err != nil {
+			return err
+		}
+		msg, err = q.MessageAttachConversation(ctx, dbsqlc.MessageAttachConversationParams{ID: msg.ID, ConversationID: conv.ID})
+		if err != nil {
+			return fmt.Errorf("attach message: %w", err)
+		}
+		conv, err = q.ConversationRecordInbound(ctx, dbsqlc.ConversationRecordInboundParams{
+			ID: conv.ID, MessageID: msg.ID, ChannelID: msg.ChannelID, At: msg.CreatedAt,
+		})
+		if err != nil {
+			return fmt.Errorf("record inbound: %w", err)
+		}
+		res.Conversation, res.Message = db.ToConversation(conv), db.ToMessage(msg)
+		return nil
+	})
+	return res, domainError(err)
+}
+
+// OpenInput asks to open a conversation for a contact (by an agent, a flow or the API).
+type OpenInput struct {
+	WorkspaceID int64
+	ContactID   int64
+	Source      chatcenter.Source
+	UserID      int64
+}
+
+// OpenResult is the open conversation; Opened is false when one was already open.
+type OpenResult struct {
+	Opened       bool
+	Conversation chatcenter.Conversation
+}
+
+// ConversationOpen opens a conversation for the contact unless one is open already.
+func (a *Activities) ConversationOpen(ctx context.Context, in OpenInput) (OpenResult, error) {
+	var res OpenResult
+	err := a.DB.WithTx(ctx, func(q *dbsqlc.Queries) error {
+		if err := lockContact(ctx, q, in.ContactID); err != nil {
+			return err
+		}
+		contact, err := q.ContactGetByID(ctx, dbsqlc.ContactGetByIDParams{WorkspaceID: in.WorkspaceID, ID: in.ContactID})
+		if err != nil {
+			return fmt.Errorf("load contact: %w", db.Error(err))
+		}
+		if contact.Blocked {
+			return chatcenter.Errorf(chatcenter.EINVALID, "contact is blocked; unblock it before opening a conversation")
+		}
+		conv, err := q.ConversationGetOpenByContact(ctx, in.ContactID)
+		if err == nil {
+			res.Conversation = db.ToConversation(conv)
+			return nil
+		}
+		if !db.IsNoRows(err) {
+			return err
+		}
+		var channelID *int64
+		if ids, err := q.ContactIdentityList(ctx, in.ContactID); err == nil {
+			channelID = latestChannel(ids)
+		}
+		conv, err = openConversation(ctx, q, in.WorkspaceID, in.ContactID, channelID, in.Source, in.UserID, time.Now().UTC())
+		if err != nil {
+			return err
+		}
+		res.Opened, res.Conversation = true, db.ToConversation(conv)
+		return nil
+	})
+	return res, domainError(err)
+}
+
+// latestChannel picks the channel the contact wrote on last, where replies should go by default.
+func latestChannel(ids []dbsqlc.ContactIdentityListRow) *int64 {
+	var best *dbsqlc.ContactIdentityListRow
+	for i := range ids {
+		r := &ids[i]
+		if best == nil || (r.LastInboundAt != nil && (best.LastInboundAt == nil || r.LastInboundAt.After(*best.LastInboundAt))) {
+			best = r
+		}
+	}
+	if best == nil {
+		return nil
+	}
+	return &best.ChannelID
+}
+
+// openConversation inserts an open conversation. The contact keeps its assignee across
+// conversations (respond.io's rule: closing does not unassign), so the new one starts assigned to
+// them.
+func openConversation(ctx context.Context, q *dbsqlc.Queries, workspaceID, contactID int64, channelID *int64, source chatcenter.Source, userID int64, at time.Time) (dbsqlc.Conversation, error) {
+	contact, err := q.ContactGetByID(ctx, dbsqlc.ContactGetByIDParams{WorkspaceID: workspaceID, ID: contactID})
+	if err != nil {
+		return dbsqlc.Conversation{}, fmt.Errorf("load contact: %w", db.Error(err))
+	}
+	conv, err := q.ConversationInsert(ctx, dbsqlc.ConversationInsertParams{
+		WorkspaceID: workspaceID, ContactID: contactID, ChannelID: channelID, OpenedSource: string(source),
+		OpenedBy: nonZero(userID), AssigneeID: contact.AssigneeID, At: at,
+	})
+	if err != nil {
+		// The per-contact lock makes a concurrent insert impossible; a no-row here is a bug.
+		return conv, fmt.Errorf("insert conversation: %w", err)
+	}
+	return conv, db.InsertEvent(ctx, q, db.Event{
+		WorkspaceID: workspaceID, Type: "conversation.opened", ContactID: contactID, ConversationID: conv.ID,
+		ActorUserID: userID, Payload: map[string]any{"conversation": db.ToConversation(conv), "source": source},
+	})
+}
+
+// AssignInput sets or clears a conversation's assignee and team.
+type AssignInput struct {
+	WorkspaceID    int64
+	ConversationID int64
+	AssigneeID     int64 // 0 unassigns
+	TeamID         int64
+	ActorUserID    int64
+}
+
+// ConversationAssign records an assignment (or unassignment) on the conversation and its contact.
+func (a *Activities) ConversationAssign(ctx context.Context, in AssignInput) (chatcenter.Conversation, error) {
+	var out chatcenter.Conversation
+	err := a.DB.WithTx(ctx, func(q *dbsqlc.Queries) error {
+		if in.AssigneeID != 0 {
+			u, err := q.UserGetByID(ctx, dbsqlc.UserGetByIDParams{WorkspaceID: in.WorkspaceID, ID: in.AssigneeID})
+			if db.IsNoRows(err) || (err == nil && !u.Active) {
+				return chatcenter.Errorf(chatcenter.EINVALID, "user %d is not an active member of this workspace", in.AssigneeID)
+			}
+			if err != nil {
+				return err
+			}
+		}
+		conv, err := q.ConversationSetAssignee(ctx, dbsqlc.ConversationSetAssigneeParams{
+			ID: in.ConversationID, AssigneeID: nonZero(in.AssigneeID), TeamID: nonZero(in.TeamID), At: time.Now().UTC(),
+		})
+		if db.IsNoRows(err) {
+			return chatcenter.Errorf(chatcenter.ECONFLICT, "conversation %d is not open", in.ConversationID)
+		}
+		if err != nil {
+			return err
+		}
+		if err := q.ContactSetAssignee(ctx, dbsqlc.ContactSetAssigneeParams{ID: conv.ContactID, AssigneeID: nonZero(in.AssigneeID)}); err != nil {
+			return err
+		}
+		out = db.ToConversation(conv)
+		typ := "conversation.assigned"
+		if in.AssigneeID == 0 && in.TeamID == 0 {
+			typ = "conversation.unassigned"
+		}
+		return db.InsertEvent(ctx, q, db.Event{
+			WorkspaceID: in.WorkspaceID, Type: typ, ContactID: conv.ContactID, ConversationID: conv.ID,
+			ActorUserID: in.ActorUserID, Payload: map[string]any{"conversation": out},
+		})
+	})
+	return out, domainError(err)
+}
+
+// CloseInput closes a conversation with its closing note.
+type CloseInput struct {
+	WorkspaceID    int64
+	ConversationID int64
+	ActorUserID    int64
+	Source         chatcenter.Source
+	Category       string
+	Summary        string
+}
+
+// ConversationClose closes an open conversation.
+func (a *Activities) ConversationClose(ctx context.Context, in CloseInput) (chatcenter.Conversation, error) {
+	var out chatcenter.Conversation
+	err := a.DB.WithTx(ctx, func(q *dbsqlc.Queries) error {
+		conv, err := q.ConversationClose(ctx, dbsqlc.ConversationCloseParams{
+			ID: in.ConversationID, At: time.Now().UTC(), ClosedBy: nonZero(in.ActorUserID),
+			ClosedSource: string(in.Source), Category: nonEmpty(in.Category), Summary: nonEmpty(in.Summary),
+		})
+		if db.IsNoRows(err) {
+			return chatcenter.Errorf(chatcenter.ECONFLICT, "conversation %d is not open", in.ConversationID)
+		}
+		if err != nil {
+			return err
+		}
+		out = db.ToConversation(conv)
+		return db.InsertEvent(ctx, q, db.Event{
+			WorkspaceID: in.WorkspaceID, Type: "conversation.closed", ContactID: conv.ContactID, ConversationID: conv.ID,
+			ActorUserID: in.ActorUserID, Payload: map[string]any{"conversation": out},
+		})
+	})
+	return out, domainError(err)
+}
+
+// OutboundInput asks to store an outgoing message before it is sent.
+type OutboundInput struct {
+	WorkspaceID    int64
+	ContactID      int64
+	ConversationID int64
+	ChannelID      int64 // 0: the conversation's channel
+	SenderKind     chatcenter.SenderKind
+	SenderUserID   int64
+	Content        chatcenter.Content
+	IdempotencyKey string
+}
+
+// OutboundResult is the stored message; Created is false when the idempotency key was seen before.
+type OutboundResult struct {
+	Message     chatcenter.Message
+	Created     bool
+	ChannelType chatcenter.ChannelType
+}
+
+// MessageCreateOutbound stores an outgoing message as pending, once per idempotency key, and
+// counts it on the conversation.
+func (a *Activities) MessageCreateOutbound(ctx context.Context, in OutboundInput) (OutboundResult, error) {
+	var res OutboundResult
+	if err := in.Content.ValidateOutgoing(); err != nil {
+		return res, domainError(err)
+	}
+	if in.IdempotencyKey == "" {
+		return res, domainError(chatcenter.Errorf(chatcenter.EINVALID, "idempotency key is required"))
+	}
+	content, err := json.Marshal(in.Content)
+	if err != nil {
+		return res, err
+	}
+	err = a.DB.WithTx(ctx, func(q *dbsqlc.Queries) error {
+		if m, err := q.MessageGetByIdempotencyKey(ctx, dbsqlc.MessageGetByIdempotencyKeyParams{WorkspaceID: in.WorkspaceID, IdempotencyKey: in.IdempotencyKey}); err == nil {
+			ch, err := q.ChannelGetByID(ctx, dbsqlc.ChannelGetByIDParams{WorkspaceID: in.WorkspaceID, ID: m.ChannelID})
+			if err != nil {
+				return fmt.Errorf("load channel: %w", db.Error(err))
+			}
+			res.Message, res.ChannelType = db.ToMessage(m), chatcenter.ChannelType(ch.Type)
+			return nil
+		}
+		conv, err := q.ConversationGetByID(ctx, dbsqlc.ConversationGetByIDParams{WorkspaceID: in.WorkspaceID, ID: in.ConversationID})
+		if err != nil {
+			return fmt.Errorf("load conversation: %w", db.Error(err))
+		}
+		if conv.Status != string(chatcenter.ConversationOpen) {
+			return chatcenter.Errorf(chatcenter.ECONFLICT, "conversation %d is closed", conv.ID)
+		}
+		channelID := in.ChannelID
+		if channelID == 0 && conv.ChannelID != nil {
+			channelID = *conv.ChannelID
+		}
+		if channelID == 0 {
+			ids, err := q.ContactIdentityList(ctx, in.ContactID)
+			if err != nil {
+				return err
+			}
+			if c := latestChannel(ids); c != nil {
+				channelID = *c
+			}
+		}
+		if channelID == 0 {
+			return chatcenter.Errorf(chatcenter.EINVALID, "the contact has no channel to reply on")
+		}
+		ch, err := q.ChannelGetByID(ctx, dbsqlc.ChannelGetByIDParams{WorkspaceID: in.WorkspaceID, ID: channelID})
+		if db.IsNoRows(err) {
+			return chatcenter.Errorf(chatcenter.EINVALID, "channel %d does not exist", channelID)
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := q.ContactIdentityForChannel(ctx, dbsqlc.ContactIdentityForChannelParams{ContactID: in.ContactID, ChannelID: channelID}); db.IsNoRows(err) {
+			return chatcenter.Errorf(chatcenter.EINVALID, "the contact is not reachable on channel %d", channelID)
+		} else if err != nil {
+			return err
+		}
+		msg, err := q.MessageInsertOutbound(ctx, dbsqlc.MessageInsertOutboundParams{
+			WorkspaceID: in.WorkspaceID, ContactID: in.ContactID, ConversationID: in.ConversationID, ChannelID: channelID,
+			SenderKind: string(in.SenderKind), SenderUserID: nonZero(in.SenderUserID), Content: content,
+			ContentType: in.Content.Type, IdempotencyKey: in.IdempotencyKey,
+		})
+		if err != nil {
+			return fmt.Errorf("insert message: %w", err)
+		}
+		if _, err := q.ConversationRecordOutbound(ctx, dbsqlc.ConversationRecordOutboundParams{
+			ID: in.ConversationID, IsResponse: in.SenderKind == chatcenter.SenderUser, At: msg.CreatedAt,
+		}); err != nil {
+			return fmt.Errorf("record outbound: %w", err)
+		}
+		res.Message, res.Created, res.ChannelType = db.ToMessage(msg), true, chatcenter.ChannelType(ch.Type)
+		return db.InsertEvent(ctx, q, db.Event{
+			WorkspaceID: in.WorkspaceID, Type: "message.created", ContactID: in.ContactID, ConversationID: in.ConversationID,
+			ActorUserID: in.SenderUserID, Payload: map[string]any{"message": res.Message},
+		})
+	})
+	return res, domainError(err)
+}
+
+// lockContact serialises conversation opening for one contact until the transaction ends.
+func lockContact(ctx context.Context, q *dbsqlc.Queries, contactID int64) error {
+	return q.AdvisoryXactLock(ctx, db.LockKey("contact", contactID))
+}
+
+func nonZero(v int64) *int64 {
+	if v == 0 {
+		return nil
+	}
+	return &v
+}
+
+func nonEmpty(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}

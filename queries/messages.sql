@@ -1,0 +1,76 @@
+-- name: MessageInsertInbound :one
+-- A provider redelivering the same message inserts nothing: the caller then reads the stored row.
+INSERT INTO messages (workspace_id, contact_id, channel_id, direction, sender_kind, content, content_type,
+                      external_id, status, sent_at)
+VALUES (@workspace_id::bigint, @contact_id::bigint, @channel_id::bigint, 'incoming', 'contact', @content::jsonb,
+        @content_type::text, @external_id::text, 'delivered', sqlc.narg('sent_at')::timestamptz)
+ON CONFLICT (channel_id, external_id) WHERE external_id IS NOT NULL DO NOTHING
+RETURNING *;
+
+-- name: MessageGetByExternalID :one
+SELECT * FROM messages WHERE channel_id = @channel_id::bigint AND external_id = @external_id::text;
+
+-- name: MessageGetByID :one
+SELECT * FROM messages WHERE workspace_id = @workspace_id::bigint AND id = @id::bigint;
+
+-- name: MessageGetByIdempotencyKey :one
+SELECT * FROM messages WHERE workspace_id = @workspace_id::bigint AND idempotency_key = @idempotency_key::text;
+
+-- name: MessageUpdateContent :one
+UPDATE messages
+SET content = @content::jsonb, content_type = @content_type::text, edited_at = @edited_at::timestamptz, updated_at = now()
+WHERE channel_id = @channel_id::bigint AND external_id = @external_id::text
+RETURNING *;
+
+-- name: MessageInsertOutbound :one
+INSERT INTO messages (workspace_id, contact_id, conversation_id, channel_id, direction, sender_kind, sender_user_id,
+                      content, content_type, status, idempotency_key)
+VALUES (@workspace_id::bigint, @contact_id::bigint, @conversation_id::bigint, @channel_id::bigint, 'outgoing',
+        @sender_kind::text, sqlc.narg('sender_user_id')::bigint, @content::jsonb, @content_type::text, 'pending',
+        @idempotency_key::text)
+ON CONFLICT (workspace_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+RETURNING *;
+
+-- name: MessageAttachConversation :one
+-- Attaches an inbound message to its conversation once; a redelivered signal finds no row.
+UPDATE messages SET conversation_id = @conversation_id::bigint, updated_at = now()
+WHERE id = @id::bigint AND conversation_id IS NULL
+RETURNING *;
+
+-- name: MessageMarkSent :one
+UPDATE messages
+SET status = 'sent', external_id = @external_id::text, sent_at = @sent_at::timestamptz, error = '', updated_at = now()
+WHERE id = @id::bigint AND status = 'pending'
+RETURNING *;
+
+-- name: MessageMarkFailed :one
+UPDATE messages SET status = 'failed', error = @error::text, updated_at = now()
+WHERE id = @id::bigint AND status IN ('pending', 'sent')
+RETURNING *;
+
+-- name: MessageUpdateStatus :one
+-- Provider status reports arrive late, duplicated and out of order: statuses only move forward
+-- (pending < sent < delivered < read) and failed is terminal.
+UPDATE messages
+SET status = @status::text,
+    error = CASE WHEN @status::text = 'failed' THEN @error::text ELSE error END,
+    updated_at = now()
+WHERE channel_id = @channel_id::bigint AND external_id = @external_id::text AND direction = 'outgoing'
+  AND status <> 'failed'
+  AND (CASE @status::text WHEN 'sent' THEN 1 WHEN 'delivered' THEN 2 WHEN 'read' THEN 3 WHEN 'failed' THEN 4 ELSE 0 END)
+    > (CASE status WHEN 'pending' THEN 0 WHEN 'sent' THEN 1 WHEN 'delivered' THEN 2 WHEN 'read' THEN 3 ELSE 4 END)
+RETURNING *;
+
+-- name: MessageListByConversation :many
+SELECT * FROM messages
+WHERE workspace_id = @workspace_id::bigint AND conversation_id = @conversation_id::bigint
+  AND (sqlc.narg('before_id')::bigint IS NULL OR id < sqlc.narg('before_id')::bigint)
+ORDER BY id DESC
+LIMIT @max::int;
+
+-- name: MessageListByContact :many
+SELECT * FROM messages
+WHERE workspace_id = @workspace_id::bigint AND contact_id = @contact_id::bigint
+  AND (sqlc.narg('before_id')::bigint IS NULL OR id < sqlc.narg('before_id')::bigint)
+ORDER BY id DESC
+LIMIT @max::int;

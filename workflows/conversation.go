@@ -1,0 +1,526 @@
+package workflows
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/chatcenterhq/chatcenter"
+	"github.com/chatcenterhq/chatcenter/activities"
+)
+
+// acts names activities; it is never dereferenced.
+var acts *activities.Activities
+
+const (
+	// seenLimit bounds the ring of handled inbound message ids carried across continue-as-new.
+	seenLimit = 200
+	// idleTimeout ends a run that was started but has no conversation to look after (a provider
+	// redelivering a message whose conversation is long closed, or a refused open).
+	idleTimeout = time.Minute
+	// sendTimeout is how long a message may stay undeliverable (provider down, rate limited)
+	// before it is marked failed.
+	sendTimeout = time.Hour
+)
+
+// conversation is the in-memory state of one run.
+type conversation struct {
+	workspaceID int64
+	contactID   int64
+	st          *ConversationState
+	mu          workflow.Mutex
+	pending     []InboundSignal
+	sending     bool
+}
+
+// ConversationWorkflow looks after one contact's conversation: it attaches inbound messages
+// (opening a conversation when none is open), sends replies in order, and applies agent actions
+// as updates. When the conversation closes the run ends; the next inbound message starts a new run
+// under the same workflow ID.
+func ConversationWorkflow(ctx workflow.Context, in ConversationInput) (ConversationResult, error) {
+	c := &conversation{workspaceID: in.WorkspaceID, contactID: in.ContactID, st: in.State, mu: workflow.NewMutex(ctx)}
+	if c.st == nil {
+		c.st = &ConversationState{}
+	}
+	if c.st.LastInboundByChannel == nil {
+		c.st.LastInboundByChannel = map[int64]time.Time{}
+	}
+	c.pending = append(c.pending, in.Pending...)
+	if err := c.registerHandlers(ctx); err != nil {
+		return ConversationResult{}, err
+	}
+	inbound := workflow.GetSignalChannel(ctx, SignalInbound)
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		for {
+			var s InboundSignal
+			inbound.Receive(ctx, &s)
+			c.pending = append(c.pending, s)
+		}
+	})
+	workflow.Go(ctx, c.sendLoop)
+	c.setDetails(ctx)
+
+	for {
+		ready := func() bool {
+			return len(c.pending) > 0 || c.st.Status == chatcenter.ConversationClosed ||
+				(c.st.Status == chatcenter.ConversationOpen && workflow.GetInfo(ctx).GetContinueAsNewSuggested())
+		}
+		if c.st.Status == "" {
+			ok, err := workflow.AwaitWithTimeout(ctx, idleTimeout, func() bool { return ready() || c.st.Status != "" })
+			if err != nil {
+				return ConversationResult{}, err
+			}
+			if !ok {
+				if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
+					return ConversationResult{}, err
+				}
+				if c.st.Status == "" && len(c.pending) == 0 {
+					return ConversationResult{}, nil
+				}
+				continue
+			}
+		} else if err := workflow.Await(ctx, ready); err != nil {
+			return ConversationResult{}, err
+		}
+		if c.st.Status == chatcenter.ConversationClosed {
+			break
+		}
+		if len(c.pending) > 0 {
+			s := c.pending[0]
+			c.pending = c.pending[1:]
+			if err := c.handleInbound(ctx, s); err != nil {
+				return ConversationResult{}, err
+			}
+			continue
+		}
+		if workflow.GetInfo(ctx).GetContinueAsNewSuggested() {
+			return ConversationResult{}, c.continueAsNew(ctx, c.st)
+		}
+	}
+
+	// Closed: let replies in flight reach the provider, then end. Messages that arrived after the
+	// close belong to the next conversation, which a new run opens.
+	if err := c.quiesce(ctx); err != nil {
+		return ConversationResult{}, err
+	}
+	if c.drain(inbound); len(c.pending) > 0 {
+		next := &ConversationState{Seen: c.st.Seen, LastInboundByChannel: c.st.LastInboundByChannel}
+		return ConversationResult{}, c.continueAsNew(ctx, next)
+	}
+	return ConversationResult{ConversationID: c.st.ConversationID, Status: c.st.Status}, nil
+}
+
+// quiesce waits until no update handler runs and no message waits to be sent, the precondition
+// for ending or continuing as new without losing work.
+func (c *conversation) quiesce(ctx workflow.Context) error {
+	return workflow.Await(ctx, func() bool {
+		return workflow.AllHandlersFinished(ctx) && len(c.st.Outbox) == 0 && !c.sending
+	})
+}
+
+// drain moves signals still buffered in the channel into pending: buffered signals are lost when a
+// run ends.
+func (c *conversation) drain(ch workflow.ReceiveChannel) {
+	for {
+		var s InboundSignal
+		if !ch.ReceiveAsync(&s) {
+			return
+		}
+		c.pending = append(c.pending, s)
+	}
+}
+
+func (c *conversation) continueAsNew(ctx workflow.Context, st *ConversationState) error {
+	if err := c.quiesce(ctx); err != nil {
+		return err
+	}
+	c.drain(workflow.GetSignalChannel(ctx, SignalInbound))
+	return workflow.NewContinueAsNewError(ctx, ConversationWorkflowName, ConversationInput{
+		WorkspaceID: c.workspaceID, ContactID: c.contactID, State: st, Pending: c.pending,
+	})
+}
+
+func (c *conversation) handleInbound(ctx workflow.Context, s InboundSignal) error {
+	if c.seen(s.MessageID) {
+		return nil
+	}
+	if err := c.mu.Lock(ctx); err != nil {
+		return err
+	}
+	defer c.mu.Unlock()
+	if c.st.Status == chatcenter.ConversationClosed {
+		// Closed while we waited for the lock: the message opens the next conversation.
+		c.pending = append([]InboundSignal{s}, c.pending...)
+		return nil
+	}
+	var res activities.InboundAcceptResult
+	err := workflow.ExecuteActivity(dbCtx(ctx, "attach inbound message"), acts.InboundAccept, activities.InboundAcceptInput{
+		WorkspaceID: c.workspaceID, ContactID: c.contactID, MessageID: s.MessageID,
+	}).Get(ctx, &res)
+	if err != nil {
+		// Only non-retryable failures get here (the message does not exist or is not this
+		// contact's): nothing can be done with the signal but to record it.
+		workflow.GetLogger(ctx).Error("inbound message rejected", "messageID", s.MessageID, "error", err)
+		c.markSeen(s.MessageID)
+		return nil
+	}
+	c.markSeen(s.MessageID)
+	if res.Duplicate {
+		return nil
+	}
+	c.apply(res.Conversation)
+	c.st.IncomingCount++
+	c.st.ChannelType = s.ChannelType
+	if !s.ReceivedAt.IsZero() {
+		c.st.LastInboundAt = s.ReceivedAt
+		c.st.LastInboundByChannel[s.ChannelID] = s.ReceivedAt
+	}
+	if err := c.upsertSearchAttributes(ctx); err != nil {
+		return err
+	}
+	c.setDetails(ctx)
+	if s.CallbackID != "" {
+		// Acknowledge the button press so the contact's client stops its spinner; best effort.
+		ao := workflow.ActivityOptions{
+			TaskQueue: SendTaskQueue(s.ChannelType), StartToCloseTimeout: 15 * time.Second,
+			RetryPolicy: &temporal.RetryPolicy{MaximumAttempts: 3}, Summary: "answer callback",
+		}
+		_ = workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, ao), acts.AnswerCallback, activities.CallbackInput{
+			WorkspaceID: c.workspaceID, ChannelID: s.ChannelID, CallbackID: s.CallbackID,
+		}).Get(ctx, nil)
+	}
+	return nil
+}
+
+func (c *conversation) apply(conv chatcenter.Conversation) {
+	c.st.ConversationID = conv.ID
+	c.st.Status = conv.Status
+	c.st.AssigneeID = deref(conv.AssigneeID)
+	c.st.TeamID = deref(conv.TeamID)
+	c.st.ChannelID = deref(conv.ChannelID)
+}
+
+func (c *conversation) seen(id int64) bool {
+	for _, v := range c.st.Seen {
+		if v == id {
+			return true
+		}
+	}
+	return false
+}
+
+func (c *conversation) markSeen(id int64) {
+	c.st.Seen = append(c.st.Seen, id)
+	if len(c.st.Seen) > seenLimit {
+		c.st.Seen = c.st.Seen[len(c.st.Seen)-seenLimit:]
+	}
+}
+
+// sendLoop hands queued messages to the provider one at a time, so a contact receives replies in
+// the order agents sent them.
+func (c *conversation) sendLoop(ctx workflow.Context) {
+	for {
+		if err := workflow.Await(ctx, func() bool { return len(c.st.Outbox) > 0 }); err != nil {
+			return
+		}
+		job := c.st.Outbox[0]
+		c.sending = true
+		ao := workflow.ActivityOptions{
+			TaskQueue:              SendTaskQueue(job.ChannelType),
+			StartToCloseTimeout:    time.Minute,
+			ScheduleToCloseTimeout: sendTimeout,
+			RetryPolicy: &temporal.RetryPolicy{
+				InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 5 * time.Minute,
+			},
+			Summary: fmt.Sprintf("send message %d via %s", job.MessageID, job.ChannelType),
+		}
+		var out activities.SendResult
+		err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, ao), acts.SendMessage, activities.SendInput{
+			WorkspaceID: c.workspaceID, MessageID: job.MessageID,
+		}).Get(ctx, &out)
+		if err != nil {
+			reason := "could not be delivered: " + rootMessage(err)
+			_ = workflow.ExecuteActivity(dbCtx(ctx, "mark message failed"), acts.MessageMarkFailed, activities.MarkFailedInput{
+				WorkspaceID: c.workspaceID, MessageID: job.MessageID, Reason: reason,
+			}).Get(ctx, nil)
+		}
+		c.st.Outbox = c.st.Outbox[1:]
+		c.sending = false
+		c.setDetails(ctx)
+	}
+}
+
+func (c *conversation) registerHandlers(ctx workflow.Context) error {
+	if err := workflow.SetQueryHandler(ctx, QueryState, func() (ConversationState, error) { return *c.st, nil }); err != nil {
+		return err
+	}
+	handlers := []struct {
+		name      string
+		handler   any
+		validator any
+	}{
+		{UpdateSendReply, c.sendReply, func(_ workflow.Context, r SendReplyRequest) error {
+			if err := c.requireOpen(r.ConversationID); err != nil {
+				return err
+			}
+			return asApplicationError(r.Content.ValidateOutgoing())
+		}},
+		{UpdateAssign, c.assign, func(_ workflow.Context, r AssignRequest) error {
+			if r.AssigneeID <= 0 && r.TeamID <= 0 {
+				return newError(chatcenter.EINVALID, "user_id or team_id is required")
+			}
+			return c.requireOpen(r.ConversationID)
+		}},
+		{UpdateUnassign, c.unassign, func(_ workflow.Context, r UnassignRequest) error { return c.requireOpen(r.ConversationID) }},
+		{UpdateClose, c.close, func(_ workflow.Context, r CloseRequest) error {
+			if err := c.requireOpen(r.ConversationID); err != nil {
+				return err
+			}
+			return validateClosingNote(r.Category, r.Summary)
+		}},
+		{UpdateOpen, c.open, func(workflow.Context, OpenRequest) error { return nil }},
+	}
+	for _, h := range handlers {
+		if err := workflow.SetUpdateHandlerWithOptions(ctx, h.name, h.handler, workflow.UpdateHandlerOptions{Validator: h.validator}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// validateClosingNote applies respond.io's limits: category ≤128, summary ≤512 characters.
+func validateClosingNote(category, summary string) error {
+	if n := len([]rune(category)); n > 128 {
+		return newError(chatcenter.EINVALID, fmt.Sprintf("category is %d characters; the limit is 128", n))
+	}
+	if n := len([]rune(summary)); n > 512 {
+		return newError(chatcenter.EINVALID, fmt.Sprintf("summary is %d characters; the limit is 512", n))
+	}
+	return nil
+}
+
+func (c *conversation) requireOpen(conversationID int64) error {
+	if c.st.Status != chatcenter.ConversationOpen || (conversationID != 0 && conversationID != c.st.ConversationID) {
+		return newError(chatcenter.ECONFLICT, fmt.Sprintf("conversation %d is not open", conversationID))
+	}
+	return nil
+}
+
+func (c *conversation) sendReply(ctx workflow.Context, r SendReplyRequest) (chatcenter.Message, error) {
+	if err := c.mu.Lock(ctx); err != nil {
+		return chatcenter.Message{}, err
+	}
+	defer c.mu.Unlock()
+	if err := c.requireOpen(r.ConversationID); err != nil {
+		return chatcenter.Message{}, err
+	}
+	// The seed's rule: replying to an unassigned conversation makes the replier its owner.
+	if r.SenderKind == chatcenter.SenderUser && c.st.AssigneeID == 0 && r.SenderUserID != 0 {
+		if err := c.assignLocked(ctx, r.SenderUserID, 0, r.SenderUserID); err != nil {
+			return chatcenter.Message{}, err
+		}
+	}
+	var res activities.OutboundResult
+	err := workflow.ExecuteActivity(dbCtx(ctx, "store outgoing message"), acts.MessageCreateOutbound, activities.OutboundInput{
+		WorkspaceID: c.workspaceID, ContactID: c.contactID, ConversationID: c.st.ConversationID, ChannelID: r.ChannelID,
+		SenderKind: r.SenderKind, SenderUserID: r.SenderUserID, Content: r.Content, IdempotencyKey: r.IdempotencyKey,
+	}).Get(ctx, &res)
+	if err != nil {
+		return chatcenter.Message{}, err
+	}
+	if res.Created {
+		c.st.Outbox = append(c.st.Outbox, OutboundJob{MessageID: res.Message.ID, ChannelType: res.ChannelType})
+		c.st.OutgoingCount++
+	}
+	c.setDetails(ctx)
+	return res.Message, nil
+}
+
+func (c *conversation) assign(ctx workflow.Context, r AssignRequest) (chatcenter.Conversation, error) {
+	if err := c.mu.Lock(ctx); err != nil {
+		return chatcenter.Conversation{}, err
+	}
+	defer c.mu.Unlock()
+	if err := c.requireOpen(r.ConversationID); err != nil {
+		return chatcenter.Conversation{}, err
+	}
+	return c.assignResult(ctx, r.AssigneeID, r.TeamID, r.ActorUserID)
+}
+
+func (c *conversation) unassign(ctx workflow.Context, r UnassignRequest) (chatcenter.Conversation, error) {
+	if err := c.mu.Lock(ctx); err != nil {
+		return chatcenter.Conversation{}, err
+	}
+	defer c.mu.Unlock()
+	if err := c.requireOpen(r.ConversationID); err != nil {
+		return chatcenter.Conversation{}, err
+	}
+	return c.assignResult(ctx, 0, 0, r.ActorUserID)
+}
+
+func (c *conversation) assignLocked(ctx workflow.Context, assigneeID, teamID, actorID int64) error {
+	_, err := c.assignResult(ctx, assigneeID, teamID, actorID)
+	return err
+}
+
+func (c *conversation) assignResult(ctx workflow.Context, assigneeID, teamID, actorID int64) (chatcenter.Conversation, error) {
+	var conv chatcenter.Conversation
+	err := workflow.ExecuteActivity(dbCtx(ctx, "assign conversation"), acts.ConversationAssign, activities.AssignInput{
+		WorkspaceID: c.workspaceID, ConversationID: c.st.ConversationID, AssigneeID: assigneeID, TeamID: teamID, ActorUserID: actorID,
+	}).Get(ctx, &conv)
+	if err != nil {
+		return conv, err
+	}
+	c.apply(conv)
+	if err := c.upsertSearchAttributes(ctx); err != nil {
+		return conv, err
+	}
+	c.setDetails(ctx)
+	return conv, nil
+}
+
+func (c *conversation) close(ctx workflow.Context, r CloseRequest) (chatcenter.Conversation, error) {
+	if err := c.mu.Lock(ctx); err != nil {
+		return chatcenter.Conversation{}, err
+	}
+	defer c.mu.Unlock()
+	if err := c.requireOpen(r.ConversationID); err != nil {
+		return chatcenter.Conversation{}, err
+	}
+	source := r.Source
+	if source == "" {
+		source = chatcenter.SourceUser
+	}
+	var conv chatcenter.Conversation
+	err := workflow.ExecuteActivity(dbCtx(ctx, "close conversation"), acts.ConversationClose, activities.CloseInput{
+		WorkspaceID: c.workspaceID, ConversationID: c.st.ConversationID, ActorUserID: r.ActorUserID, Source: source,
+		Category: r.Category, Summary: r.Summary,
+	}).Get(ctx, &conv)
+	if err != nil {
+		return conv, err
+	}
+	c.apply(conv)
+	if err := c.upsertSearchAttributes(ctx); err != nil {
+		return conv, err
+	}
+	c.setDetails(ctx)
+	return conv, nil
+}
+
+func (c *conversation) open(ctx workflow.Context, r OpenRequest) (chatcenter.Conversation, error) {
+	if err := c.mu.Lock(ctx); err != nil {
+		return chatcenter.Conversation{}, err
+	}
+	defer c.mu.Unlock()
+	if c.st.Status == chatcenter.ConversationClosed {
+		return chatcenter.Conversation{}, newError(chatcenter.EUNAVAILABLE, "the previous conversation is closing; try again")
+	}
+	source := r.Source
+	if source == "" {
+		source = chatcenter.SourceUser
+	}
+	var res activities.OpenResult
+	err := workflow.ExecuteActivity(dbCtx(ctx, "open conversation"), acts.ConversationOpen, activities.OpenInput{
+		WorkspaceID: c.workspaceID, ContactID: c.contactID, Source: source, UserID: r.ActorUserID,
+	}).Get(ctx, &res)
+	if err != nil {
+		return res.Conversation, err
+	}
+	c.apply(res.Conversation)
+	if err := c.upsertSearchAttributes(ctx); err != nil {
+		return res.Conversation, err
+	}
+	c.setDetails(ctx)
+	return res.Conversation, nil
+}
+
+func (c *conversation) upsertSearchAttributes(ctx workflow.Context) error {
+	updates := []temporal.SearchAttributeUpdate{
+		SAWorkspaceID.ValueSet(strconv.FormatInt(c.workspaceID, 10)),
+		SAContactID.ValueSet(strconv.FormatInt(c.contactID, 10)),
+		SAConversationStatus.ValueSet(string(c.st.Status)),
+		idAttr(SAAssigneeID, c.st.AssigneeID),
+		idAttr(SATeamID, c.st.TeamID),
+		idAttr(SAChannel, c.st.ChannelID),
+	}
+	if !c.st.LastInboundAt.IsZero() {
+		updates = append(updates, SALastInboundAt.ValueSet(c.st.LastInboundAt))
+	}
+	return workflow.UpsertTypedSearchAttributes(ctx, updates...)
+}
+
+func idAttr(key temporal.SearchAttributeKeyKeyword, id int64) temporal.SearchAttributeUpdate {
+	if id == 0 {
+		return key.ValueUnset()
+	}
+	return key.ValueSet(strconv.FormatInt(id, 10))
+}
+
+// setDetails keeps the run's "current details" readable in the Temporal UI.
+func (c *conversation) setDetails(ctx workflow.Context) {
+	var b strings.Builder
+	fmt.Fprintf(&b, "**Contact** %d · workspace %d\n\n", c.contactID, c.workspaceID)
+	if c.st.ConversationID == 0 {
+		b.WriteString("No conversation open in this run.\n")
+	} else {
+		fmt.Fprintf(&b, "**Conversation** %d — %s\n\n", c.st.ConversationID, c.st.Status)
+		assignee := "unassigned"
+		if c.st.AssigneeID != 0 {
+			assignee = fmt.Sprintf("user %d", c.st.AssigneeID)
+		}
+		fmt.Fprintf(&b, "- Assignee: %s\n- Channel: %d (%s)\n- Messages in/out this run: %d/%d\n- Waiting to send: %d\n",
+			assignee, c.st.ChannelID, c.st.ChannelType, c.st.IncomingCount, c.st.OutgoingCount, len(c.st.Outbox))
+		if !c.st.LastInboundAt.IsZero() {
+			fmt.Fprintf(&b, "- Last inbound: %s\n", c.st.LastInboundAt.UTC().Format(time.RFC3339))
+		}
+	}
+	workflow.SetCurrentDetails(ctx, b.String())
+}
+
+// dbCtx gives database activities a short timeout and unlimited retries: Postgres being briefly
+// unavailable must not lose a message; domain errors are non-retryable and fail at once.
+func dbCtx(ctx workflow.Context, summary string) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		TaskQueue:           TaskQueue,
+		StartToCloseTimeout: 30 * time.Second,
+		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 30 * time.Second},
+		Summary:             summary,
+	})
+}
+
+func deref(p *int64) int64 {
+	if p == nil {
+		return 0
+	}
+	return *p
+}
+
+func newError(code, message string) error {
+	return temporal.NewNonRetryableApplicationError(message, code, nil)
+}
+
+func asApplicationError(err error) error {
+	var e *chatcenter.Error
+	if errors.As(err, &e) {
+		return newError(e.Code, e.Message)
+	}
+	return err
+}
+
+// rootMessage is the innermost failure message of an activity error, for the agent to read.
+func rootMessage(err error) string {
+	var app *temporal.ApplicationError
+	if errors.As(err, &app) {
+		return app.Message()
+	}
+	var timeout *temporal.TimeoutError
+	if errors.As(err, &timeout) {
+		return "the provider did not accept it in time"
+	}
+	return err.Error()
+}
