@@ -5,8 +5,10 @@ package workflows
 
 import (
 	"fmt"
+	"strconv"
 
 	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/chatcenterhq/chatcenter"
@@ -71,5 +73,22 @@ func SearchAttributes() map[string]enumspb.IndexedValueType {
 		SAFlowID.GetName():             enumspb.INDEXED_VALUE_TYPE_KEYWORD,
 		SABroadcastID.GetName():        enumspb.INDEXED_VALUE_TYPE_KEYWORD,
 		SALastInboundAt.GetName():      enumspb.INDEXED_VALUE_TYPE_DATETIME,
+	}
+}
+
+// ConversationStartOptions are the options every starter of a conversation workflow uses (the
+// webhook's signal-with-start, the API's update-with-start, the benchmark), so that IDs, queues,
+// search attributes and the UI summary are always the same.
+func ConversationStartOptions(workspaceID, contactID int64) client.StartWorkflowOptions {
+	return client.StartWorkflowOptions{
+		ID:        ConversationWorkflowID(contactID),
+		TaskQueue: TaskQueue,
+		TypedSearchAttributes: temporal.NewSearchAttributes(
+			SAWorkspaceID.ValueSet(strconv.FormatInt(workspaceID, 10)),
+			SAContactID.ValueSet(strconv.FormatInt(contactID, 10)),
+		),
+		StaticSummary: fmt.Sprintf("Conversation with contact %d (workspace %d)", contactID, workspaceID),
+		// A closed conversation's run has ended; the next message starts a new run under the same ID.
+		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
 	}
 }

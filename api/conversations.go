@@ -1,0 +1,353 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+
+	enumspb "go.temporal.io/api/enums/v1"
+
+	"github.com/chatcenterhq/chatcenter"
+	"github.com/chatcenterhq/chatcenter/db"
+	"github.com/chatcenterhq/chatcenter/db/dbsqlc"
+	"github.com/chatcenterhq/chatcenter/secret"
+	"github.com/chatcenterhq/chatcenter/workflows"
+)
+
+type conversationCursor struct {
+	At time.Time `json:"t"`
+	ID int64     `json:"id"`
+}
+
+func (s *Server) listConversations(c *gin.Context) {
+	u := currentUser(c)
+	var cur conversationCursor
+	limit, hasCursor, err := page(c, &cur)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	p := dbsqlc.ConversationListParams{WorkspaceID: u.WorkspaceID, Max: limit + 1}
+	switch st := c.Query("status"); st {
+	case "":
+	case string(chatcenter.ConversationOpen), string(chatcenter.ConversationClosed):
+		p.Status = &st
+	default:
+		s.fail(c, invalid("status must be open or closed"))
+		return
+	}
+	switch a := c.Query("assignee"); a {
+	case "":
+	case "me":
+		p.AssigneeID = &u.ID
+	case "unassigned":
+		p.Unassigned = true
+	default:
+		id, err := strconv.ParseInt(a, 10, 64)
+		if err != nil || id <= 0 {
+			s.fail(c, invalid("assignee must be me, unassigned or a user id"))
+			return
+		}
+		p.AssigneeID = &id
+	}
+	if ch := c.Query("channel"); ch != "" {
+		id, err := strconv.ParseInt(ch, 10, 64)
+		if err != nil || id <= 0 {
+			s.fail(c, invalid("channel must be a channel id"))
+			return
+		}
+		p.ChannelID = &id
+	}
+	if hasCursor {
+		p.CursorAt, p.CursorID = &cur.At, &cur.ID
+	}
+	rows, err := s.DB.ConversationList(c.Request.Context(), p)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	out := listResponse[chatcenter.Conversation]{Items: db.MapSlice(rows, db.ToConversation)}
+	if len(rows) > int(limit) {
+		out.Items = out.Items[:limit]
+		last := out.Items[limit-1]
+		out.NextCursor = encodeCursor(conversationCursor{At: last.LastActivityAt, ID: last.ID})
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+func (s *Server) loadConversation(c *gin.Context) (dbsqlc.Conversation, error) {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return dbsqlc.Conversation{}, chatcenter.Errorf(chatcenter.ENOTFOUND, "conversation not found")
+	}
+	conv, err := s.DB.ConversationGetByID(c.Request.Context(), dbsqlc.ConversationGetByIDParams{WorkspaceID: currentUser(c).WorkspaceID, ID: id})
+	if db.IsNoRows(err) {
+		return conv, chatcenter.Errorf(chatcenter.ENOTFOUND, "conversation not found")
+	}
+	return conv, err
+}
+
+func (s *Server) getConversation(c *gin.Context) {
+	conv, err := s.loadConversation(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, db.ToConversation(conv))
+}
+
+type messageCursor struct {
+	ID int64 `json:"id"`
+}
+
+func (s *Server) listConversationMessages(c *gin.Context) {
+	conv, err := s.loadConversation(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.listMessages(c, func(before *int64, limit int32) ([]dbsqlc.Message, error) {
+		return s.DB.MessageListByConversation(c.Request.Context(), dbsqlc.MessageListByConversationParams{
+			WorkspaceID: conv.WorkspaceID, ConversationID: conv.ID, BeforeID: before, Max: limit,
+		})
+	})
+}
+
+func (s *Server) listMessages(c *gin.Context, query func(before *int64, limit int32) ([]dbsqlc.Message, error)) {
+	var cur messageCursor
+	limit, hasCursor, err := page(c, &cur)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	var before *int64
+	if hasCursor {
+		before = &cur.ID
+	}
+	rows, err := query(before, limit+1)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	out := listResponse[chatcenter.Message]{Items: db.MapSlice(rows, db.ToMessage)}
+	if len(rows) > int(limit) {
+		out.Items = out.Items[:limit]
+		out.NextCursor = encodeCursor(messageCursor{ID: out.Items[limit-1].ID})
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+type sendMessageRequest struct {
+	chatcenter.Content
+	ChannelID int64 `json:"channel_id,omitempty"`
+}
+
+// sendMessage stores the reply through the conversation workflow and answers 202 with the pending
+// message; the workflow then sends it and moves it to sent or failed. An Idempotency-Key header
+// makes client retries safe.
+func (s *Server) sendMessage(c *gin.Context) {
+	conv, err := s.loadConversation(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	var req sendMessageRequest
+	if err := bindJSON(c, &req, false); err != nil {
+		s.fail(c, err)
+		return
+	}
+	if err := req.Content.ValidateOutgoing(); err != nil {
+		s.fail(c, err)
+		return
+	}
+	if conv.Status != string(chatcenter.ConversationOpen) {
+		s.fail(c, chatcenter.Errorf(chatcenter.ECONFLICT, "conversation %d is closed", conv.ID))
+		return
+	}
+	u := currentUser(c)
+	key := c.GetHeader("Idempotency-Key")
+	if len(key) > 128 {
+		s.fail(c, invalid("Idempotency-Key must be at most 128 characters"))
+		return
+	}
+	if key == "" {
+		key = secret.RandomToken(16)
+	}
+	var msg chatcenter.Message
+	err = s.update(c.Request.Context(), conv.ContactID, workflows.UpdateSendReply, "reply-"+strconv.FormatInt(u.ID, 10)+"-"+key,
+		workflows.SendReplyRequest{
+			ConversationID: conv.ID, SenderKind: chatcenter.SenderUser, SenderUserID: u.ID, ChannelID: req.ChannelID,
+			Content: req.Content, IdempotencyKey: "user-" + strconv.FormatInt(u.ID, 10) + "-" + key,
+		}, &msg)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusAccepted, msg)
+}
+
+type assignRequest struct {
+	UserID int64 `json:"user_id"`
+	TeamID int64 `json:"team_id"`
+}
+
+func (s *Server) assignConversation(c *gin.Context) {
+	conv, err := s.loadConversation(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	var req assignRequest
+	if err := bindJSON(c, &req, false); err != nil {
+		s.fail(c, err)
+		return
+	}
+	if req.UserID <= 0 && req.TeamID <= 0 {
+		s.fail(c, invalid("user_id is required"))
+		return
+	}
+	if req.UserID > 0 {
+		if _, err := s.DB.UserGetByID(c.Request.Context(), dbsqlc.UserGetByIDParams{WorkspaceID: conv.WorkspaceID, ID: req.UserID}); db.IsNoRows(err) {
+			s.fail(c, invalid("user %d is not a member of this workspace", req.UserID))
+			return
+		}
+	}
+	s.conversationAction(c, conv, workflows.UpdateAssign, workflows.AssignRequest{
+		ConversationID: conv.ID, AssigneeID: req.UserID, TeamID: req.TeamID, ActorUserID: currentUser(c).ID,
+	})
+}
+
+func (s *Server) unassignConversation(c *gin.Context) {
+	conv, err := s.loadConversation(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if err := bindJSON(c, &struct{}{}, true); err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.conversationAction(c, conv, workflows.UpdateUnassign, workflows.UnassignRequest{ConversationID: conv.ID, ActorUserID: currentUser(c).ID})
+}
+
+type closeRequest struct {
+	Category string `json:"category"`
+	Summary  string `json:"summary"`
+}
+
+func (s *Server) closeConversation(c *gin.Context) {
+	conv, err := s.loadConversation(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	var req closeRequest
+	if err := bindJSON(c, &req, true); err != nil {
+		s.fail(c, err)
+		return
+	}
+	if n := len([]rune(req.Category)); n > 128 {
+		s.fail(c, invalid("category is %d characters; the limit is 128", n))
+		return
+	}
+	if n := len([]rune(req.Summary)); n > 512 {
+		s.fail(c, invalid("summary is %d characters; the limit is 512", n))
+		return
+	}
+	s.conversationAction(c, conv, workflows.UpdateClose, workflows.CloseRequest{
+		ConversationID: conv.ID, ActorUserID: currentUser(c).ID, Source: chatcenter.SourceUser,
+		Category: req.Category, Summary: req.Summary,
+	})
+}
+
+// conversationAction runs an update that returns the conversation.
+func (s *Server) conversationAction(c *gin.Context, conv dbsqlc.Conversation, name string, arg any) {
+	if conv.Status != string(chatcenter.ConversationOpen) {
+		s.fail(c, chatcenter.Errorf(chatcenter.ECONFLICT, "conversation %d is closed", conv.ID))
+		return
+	}
+	var out chatcenter.Conversation
+	if err := s.update(c.Request.Context(), conv.ContactID, name, "", arg, &out); err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+// update sends an update to the contact's conversation workflow and waits for its result.
+func (s *Server) update(ctx context.Context, contactID int64, name, updateID string, arg, out any) error {
+	ctx, cancel := context.WithTimeout(ctx, s.UpdateTimeout)
+	defer cancel()
+	h, err := s.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID: workflows.ConversationWorkflowID(contactID), UpdateID: updateID, UpdateName: name,
+		Args: []any{arg}, WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	if err != nil {
+		return temporalError(err)
+	}
+	return temporalError(h.Get(ctx, out))
+}
+
+// temporalError maps engine failures: domain errors come back as themselves, an engine that does
+// not answer in time is "unavailable".
+func temporalError(err error) error {
+	if err == nil {
+		return nil
+	}
+	err = workflows.DomainError(err)
+	var e *chatcenter.Error
+	if errors.As(err, &e) {
+		return e
+	}
+	var unavailable *serviceerror.Unavailable
+	var exhausted *serviceerror.ResourceExhausted
+	var deadline *serviceerror.DeadlineExceeded
+	if errors.Is(err, context.DeadlineExceeded) || errors.As(err, &unavailable) || errors.As(err, &exhausted) ||
+		errors.As(err, &deadline) || errors.As(err, new(*client.WorkflowUpdateServiceTimeoutOrCanceledError)) {
+		return chatcenter.Errorf(chatcenter.EUNAVAILABLE, "the conversation engine is busy or unreachable; try again")
+	}
+	return err
+}
+
+// openConversation opens a conversation for a contact (respond.io's "Open" button). When no
+// workflow runs for the contact, update-with-start starts one.
+func (s *Server) openConversation(c *gin.Context) {
+	contact, err := s.loadContact(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if err := bindJSON(c, &struct{}{}, true); err != nil {
+		s.fail(c, err)
+		return
+	}
+	ctx, cancel := context.WithTimeout(c.Request.Context(), s.UpdateTimeout)
+	defer cancel()
+	opts := workflows.ConversationStartOptions(contact.WorkspaceID, contact.ID)
+	opts.WorkflowIDConflictPolicy = enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING
+	op := s.Temporal.NewWithStartWorkflowOperation(opts, workflows.ConversationWorkflowName,
+		workflows.ConversationInput{WorkspaceID: contact.WorkspaceID, ContactID: contact.ID})
+	h, err := s.Temporal.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
+		StartWorkflowOperation: op,
+		UpdateOptions: client.UpdateWorkflowOptions{
+			UpdateName: workflows.UpdateOpen, WaitForStage: client.WorkflowUpdateStageCompleted,
+			Args: []any{workflows.OpenRequest{ActorUserID: currentUser(c).ID, Source: chatcenter.SourceUser}},
+		},
+	})
+	if err != nil {
+		s.fail(c, temporalError(err))
+		return
+	}
+	var out chatcenter.Conversation
+	if err := h.Get(ctx, &out); err != nil {
+		s.fail(c, temporalError(err))
+		return
+	}
+	c.JSON(http.StatusOK, out)
+}

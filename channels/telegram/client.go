@@ -1,0 +1,277 @@
+package telegram
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/chatcenterhq/chatcenter"
+	"github.com/chatcenterhq/chatcenter/channels"
+)
+
+// allowedUpdates are the update kinds SetWebhook subscribes to: the ones Parse turns into events.
+// Subscribing to fewer saves Telegram and us the traffic of updates we would drop.
+var allowedUpdates = []string{"message", "edited_message", "callback_query"}
+
+// maxResponseBytes bounds what we read of a Bot API answer; real answers are a few KB.
+const maxResponseBytes = 1 << 20
+
+// defaultRetryAfter is used when Telegram says 429 without telling us how long to wait.
+const defaultRetryAfter = time.Second
+
+// Client calls the Bot API for one bot. It is safe for concurrent use.
+type Client struct {
+	cfg Config
+	hc  *http.Client
+}
+
+// NewClient returns a client for cfg. A nil hc gets a client with a 30 s timeout, because the
+// default client has none and a hung connection would stall a send forever.
+func NewClient(cfg Config, hc *http.Client) *Client {
+	if hc == nil {
+		hc = &http.Client{Timeout: 30 * time.Second}
+	}
+	return &Client{cfg: cfg, hc: hc}
+}
+
+// Send delivers m and returns the id of the message Telegram created, in the same
+// "{chat_id}:{message_id}" form Parse gives inbound messages. Failures Telegram will never accept
+// (blocked bot, unknown chat, bad content) are *channels.PermanentError, throttling is
+// *channels.RateLimitError, anything else is worth retrying.
+func (c *Client) Send(ctx context.Context, m channels.OutboundMessage) (channels.SendResult, error) {
+	if m.Recipient == "" {
+		return channels.SendResult{}, &channels.PermanentError{Reason: "recipient is required"}
+	}
+	method, payload, err := sendRequest(m)
+	if err != nil {
+		return channels.SendResult{}, err
+	}
+	var res struct {
+		MessageID int64 `json:"message_id"`
+		Chat      *struct {
+			ID int64 `json:"id"`
+		} `json:"chat"`
+	}
+	if err := c.call(ctx, method, payload, &res); err != nil {
+		return channels.SendResult{}, err
+	}
+	if res.MessageID == 0 {
+		return channels.SendResult{}, fmt.Errorf("telegram %s: response has no message_id", method)
+	}
+	chatID := m.Recipient
+	if res.Chat != nil && res.Chat.ID != 0 {
+		// Prefer Telegram's numeric id: a recipient given as @username must still produce the key
+		// that inbound messages and edits from that chat will use.
+		chatID = strconv.FormatInt(res.Chat.ID, 10)
+	}
+	return channels.SendResult{ExternalID: chatID + ":" + strconv.FormatInt(res.MessageID, 10)}, nil
+}
+
+// sendRequest picks the Bot API method and JSON body for m.
+func sendRequest(m channels.OutboundMessage) (string, map[string]any, error) {
+	p := map[string]any{"chat_id": chatID(m.Recipient)}
+	switch m.Content.Type {
+	case chatcenter.ContentText:
+		p["text"] = m.Content.Text
+		return "sendMessage", p, nil
+	case chatcenter.ContentAttachment:
+		a := m.Content.Attachment
+		if a == nil {
+			return "", nil, &channels.PermanentError{Reason: "attachment is missing"}
+		}
+		var method, field string
+		switch a.Type {
+		case chatcenter.AttachmentImage:
+			method, field = "sendPhoto", "photo"
+		case chatcenter.AttachmentFile:
+			method, field = "sendDocument", "document"
+		case chatcenter.AttachmentVoice:
+			method, field = "sendVoice", "voice"
+		case chatcenter.AttachmentAudio:
+			method, field = "sendAudio", "audio"
+		case chatcenter.AttachmentVideo:
+			method, field = "sendVideo", "video"
+		default:
+			return "", nil, &channels.PermanentError{Reason: fmt.Sprintf("unsupported attachment type %q", a.Type)}
+		}
+		// Telegram accepts either a URL it downloads itself or the file_id of a file it already
+		// holds (e.g. forwarding something a contact sent).
+		ref := a.URL
+		if ref == "" {
+			ref = a.ProviderFileID
+		}
+		if ref == "" {
+			return "", nil, &channels.PermanentError{Reason: "attachment has neither url nor provider_file_id"}
+		}
+		p[field] = ref
+		if a.Caption != "" {
+			p["caption"] = a.Caption
+		}
+		return method, p, nil
+	}
+	return "", nil, &channels.PermanentError{Reason: fmt.Sprintf("unsupported content type %q", m.Content.Type)}
+}
+
+// chatID sends numeric ids as JSON numbers, as the Bot API documents them; anything else
+// (@channelusername) goes as a string.
+func chatID(recipient string) any {
+	if n, err := strconv.ParseInt(recipient, 10, 64); err == nil {
+		return n
+	}
+	return recipient
+}
+
+// SetWebhook points the bot at url and asks Telegram to send secretToken with every call, limited
+// to the update kinds Parse understands.
+func (c *Client) SetWebhook(ctx context.Context, webhookURL, secretToken string) error {
+	return c.call(ctx, "setWebhook", map[string]any{
+		"url":             webhookURL,
+		"secret_token":    secretToken,
+		"allowed_updates": allowedUpdates,
+	}, nil)
+}
+
+// AnswerCallbackQuery acknowledges a button press; until it is answered the user's client shows a
+// spinner on the button.
+func (c *Client) AnswerCallbackQuery(ctx context.Context, callbackID string) error {
+	if callbackID == "" {
+		return &channels.PermanentError{Reason: "callback id is required"}
+	}
+	return c.call(ctx, "answerCallbackQuery", map[string]any{"callback_query_id": callbackID}, nil)
+}
+
+// apiResponse is the envelope of every Bot API answer.
+type apiResponse struct {
+	OK          bool            `json:"ok"`
+	Result      json.RawMessage `json:"result"`
+	ErrorCode   int             `json:"error_code"`
+	Description string          `json:"description"`
+	Parameters  *struct {
+		RetryAfter      int   `json:"retry_after"`
+		MigrateToChatID int64 `json:"migrate_to_chat_id"`
+	} `json:"parameters"`
+}
+
+// call POSTs payload to method and decodes the result into out (if not nil), mapping failures to
+// the error kinds the send engine distinguishes.
+func (c *Client) call(ctx context.Context, method string, payload, out any) error {
+	body, err := json.Marshal(payload)
+	if err != nil {
+		return &channels.PermanentError{Reason: "cannot encode request: " + err.Error()}
+	}
+	// The token is part of the path, so neither this URL nor errors that quote it may escape.
+	endpoint := c.cfg.BaseURL() + "/bot" + c.cfg.BotToken + "/" + method
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, bytes.NewReader(body))
+	if err != nil {
+		return c.errorf(method, "cannot build request", err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json")
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return c.errorf(method, "request failed", err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
+	if err != nil {
+		return c.errorf(method, "reading response failed", err)
+	}
+
+	var r apiResponse
+	if err := json.Unmarshal(data, &r); err != nil {
+		// Not Telegram speaking (a proxy, a load balancer): transient as far as we can tell, but a
+		// bare 429 is still throttling.
+		if resp.StatusCode == http.StatusTooManyRequests {
+			return &channels.RateLimitError{RetryAfter: retryAfterHeader(resp.Header), Reason: "Too Many Requests"}
+		}
+		return fmt.Errorf("telegram %s: HTTP %d with a non-JSON body", method, resp.StatusCode)
+	}
+	if r.OK && resp.StatusCode/100 == 2 {
+		if out != nil && len(r.Result) > 0 {
+			if err := json.Unmarshal(r.Result, out); err != nil {
+				return fmt.Errorf("telegram %s: unexpected result: %v", method, err)
+			}
+		}
+		return nil
+	}
+
+	code := r.ErrorCode
+	if code == 0 {
+		code = resp.StatusCode
+	}
+	desc := c.redact(r.Description)
+	if desc == "" {
+		desc = http.StatusText(code)
+	}
+	switch {
+	case code == http.StatusTooManyRequests || (r.Parameters != nil && r.Parameters.RetryAfter > 0):
+		wait := retryAfterHeader(resp.Header)
+		if r.Parameters != nil && r.Parameters.RetryAfter > 0 {
+			wait = time.Duration(r.Parameters.RetryAfter) * time.Second
+		}
+		return &channels.RateLimitError{RetryAfter: wait, Reason: desc}
+	case r.Parameters != nil && r.Parameters.MigrateToChatID != 0:
+		// A group became a supergroup and has a new id; resending to the old one can never work,
+		// so the reason carries the new id for whoever re-keys the contact.
+		return &channels.PermanentError{
+			Code:   code,
+			Reason: fmt.Sprintf("%s (chat migrated to chat id %d)", desc, r.Parameters.MigrateToChatID),
+		}
+	case code >= 400 && code < 500:
+		return &channels.PermanentError{Code: code, Reason: desc}
+	}
+	return fmt.Errorf("telegram %s: error %d: %s", method, code, desc)
+}
+
+// retryAfterHeader reads Retry-After as seconds or an HTTP date, defaulting to one second.
+func retryAfterHeader(h http.Header) time.Duration {
+	v := strings.TrimSpace(h.Get("Retry-After"))
+	if v == "" {
+		return defaultRetryAfter
+	}
+	if n, err := strconv.Atoi(v); err == nil && n > 0 {
+		return time.Duration(n) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		if d := time.Until(t); d > 0 {
+			return d
+		}
+	}
+	return defaultRetryAfter
+}
+
+// redact removes the bot token from s: any text we did not write ourselves might quote the URL.
+func (c *Client) redact(s string) string {
+	if c.cfg.BotToken == "" {
+		return s
+	}
+	return strings.ReplaceAll(s, c.cfg.BotToken, "<redacted>")
+}
+
+// errorf builds a retryable error for a transport failure. *url.Error quotes the full URL, token
+// included, so we keep only its cause, and redact that too in case it repeats the URL.
+func (c *Client) errorf(method, what string, err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	return &transportError{msg: fmt.Sprintf("telegram %s: %s: %s", method, what, c.redact(err.Error())), err: err}
+}
+
+// transportError carries a redacted message while still unwrapping to the cause, so callers can
+// tell context cancellation and timeouts apart.
+type transportError struct {
+	msg string
+	err error
+}
+
+func (e *transportError) Error() string { return e.msg }
+func (e *transportError) Unwrap() error { return e.err }
