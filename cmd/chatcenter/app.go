@@ -1,0 +1,154 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	embeddedpostgres "github.com/fergusstrange/embedded-postgres"
+	"go.temporal.io/sdk/client"
+	tlog "go.temporal.io/sdk/log"
+
+	"github.com/chatcenterhq/chatcenter/api"
+	"github.com/chatcenterhq/chatcenter/db"
+	"github.com/chatcenterhq/chatcenter/secret"
+)
+
+// openDatabase connects and migrates. In dev it falls back from DATABASE_URL to the local server
+// (creating the database) and then to an embedded Postgres under the data dir.
+func openDatabase(ctx context.Context, cfg config, dev bool, log *slog.Logger) (*db.DB, func(), error) {
+	if cfg.DatabaseURL != "" || !dev {
+		if cfg.DatabaseURL == "" {
+			return nil, nil, errors.New("DATABASE_URL is required")
+		}
+		if dev {
+			if err := db.EnsureDatabase(ctx, cfg.DatabaseURL); err != nil {
+				return nil, nil, err
+			}
+		}
+		d, err := db.Open(ctx, cfg.DatabaseURL)
+		if err != nil {
+			return nil, nil, err
+		}
+		return d, d.Close, migrate(ctx, d, log)
+	}
+	local := "postgres://postgres@127.0.0.1:5432/chatcenter?sslmode=disable"
+	if err := db.EnsureDatabase(ctx, local); err == nil {
+		d, err := db.Open(ctx, local)
+		if err == nil {
+			log.Info("using the local Postgres server", "url", local)
+			return d, d.Close, migrate(ctx, d, log)
+		}
+	} else {
+		log.Info("no local Postgres on 127.0.0.1:5432; starting an embedded one", "reason", err)
+	}
+	pgDir := filepath.Join(cfg.DataDir, "postgres")
+	pg := embeddedpostgres.NewDatabase(embeddedpostgres.DefaultConfig().
+		Port(5439).Database("chatcenter").
+		DataPath(filepath.Join(pgDir, "data")).RuntimePath(filepath.Join(pgDir, "runtime")).
+		BinariesPath(filepath.Join(pgDir, "bin")).CachePath(filepath.Join(pgDir, "cache")).
+		Logger(io.Discard).StartTimeout(2 * time.Minute))
+	if err := pg.Start(); err != nil {
+		return nil, nil, fmt.Errorf("start embedded postgres: %w", err)
+	}
+	u := "postgres://postgres:postgres@127.0.0.1:5439/chatcenter?sslmode=disable"
+	d, err := db.Open(ctx, u)
+	if err != nil {
+		_ = pg.Stop()
+		return nil, nil, err
+	}
+	cleanup := func() { d.Close(); _ = pg.Stop() }
+	log.Info("using embedded Postgres", "dir", pgDir)
+	return d, cleanup, migrate(ctx, d, log)
+}
+
+func migrate(ctx context.Context, d *db.DB, log *slog.Logger) error {
+	if err := d.Migrate(ctx); err != nil {
+		return err
+	}
+	log.Debug("database schema is up to date")
+	return nil
+}
+
+// secretBox loads the key that seals channel secrets. dev keeps a generated key in the data dir so
+// that a restart can still read the channels it stored.
+func secretBox(cfg config, dev bool, log *slog.Logger) (*secret.Box, error) {
+	keyText := cfg.SecretKey
+	if keyText == "" {
+		if !dev {
+			return nil, errors.New("CHATCENTER_SECRET_KEY is required (32 bytes as 64 hex characters; generate one with `openssl rand -hex 32`)")
+		}
+		path := filepath.Join(cfg.DataDir, "secret.key")
+		b, err := os.ReadFile(path)
+		if errors.Is(err, os.ErrNotExist) {
+			keyText = secret.NewKey()
+			if err := os.WriteFile(path, []byte(keyText+"\n"), 0o600); err != nil {
+				return nil, fmt.Errorf("write %s: %w", path, err)
+			}
+			log.Info("generated a secret key for channel configuration", "path", path)
+		} else if err != nil {
+			return nil, err
+		} else {
+			keyText = string(b)
+		}
+	}
+	key, err := secret.ParseKey(keyText)
+	if err != nil {
+		return nil, fmt.Errorf("CHATCENTER_SECRET_KEY: %w", err)
+	}
+	return secret.NewBox(key)
+}
+
+// dialTemporal connects to a Temporal cluster for serve and worker.
+func dialTemporal(cfg config, log *slog.Logger) (client.Client, error) {
+	opts := client.Options{HostPort: cfg.TemporalAddress, Namespace: cfg.TemporalNamespace, Logger: tlog.NewStructuredLogger(log)}
+	if cfg.TemporalTLS || cfg.TemporalAPIKey != "" {
+		opts.ConnectionOptions.TLS = &tls.Config{MinVersion: tls.VersionTLS12}
+	}
+	if cfg.TemporalAPIKey != "" {
+		opts.Credentials = client.NewAPIKeyStaticCredentials(cfg.TemporalAPIKey)
+	}
+	c, err := client.Dial(opts)
+	if err != nil {
+		return nil, fmt.Errorf("connect to Temporal at %s: %w", cfg.TemporalAddress, err)
+	}
+	return c, nil
+}
+
+// serveHTTP runs the API until ctx ends, then shuts down gracefully.
+func serveHTTP(ctx context.Context, ln net.Listener, h http.Handler, log *slog.Logger) error {
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down the API")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	return srv.Shutdown(shutdownCtx)
+}
+
+func bootstrap(ctx context.Context, d *db.DB, cfg config, out io.Writer) error {
+	res, err := api.Bootstrap(ctx, d, cfg.AdminEmail, cfg.AdminPassword)
+	if err != nil {
+		return err
+	}
+	if res.Created {
+		fmt.Fprintf(out, "\nCreated the first workspace and its owner: %s\n", res.Email)
+		if res.Password != "" {
+			fmt.Fprintf(out, "Generated password (shown once): %s\n", res.Password)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,181 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strings"
+
+	"go.temporal.io/sdk/client"
+	tlog "go.temporal.io/sdk/log"
+
+	"github.com/chatcenterhq/chatcenter/activities"
+	"github.com/chatcenterhq/chatcenter/api"
+	"github.com/chatcenterhq/chatcenter/db"
+	"github.com/chatcenterhq/chatcenter/devserver"
+	"github.com/chatcenterhq/chatcenter/worker"
+	"github.com/chatcenterhq/chatcenter/workflows"
+)
+
+// runDev starts everything in one process: Postgres (local or embedded), the embedded Temporal
+// server and UI, the workers and the API.
+func runDev(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
+	log := cfg.logger(stderr, true)
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return fmt.Errorf("create data dir: %w", err)
+	}
+	d, closeDB, err := openDatabase(ctx, cfg, true, log)
+	if err != nil {
+		return err
+	}
+	defer closeDB()
+	box, err := secretBox(cfg, true, log)
+	if err != nil {
+		return err
+	}
+	if err := bootstrap(ctx, d, cfg, stdout); err != nil {
+		return err
+	}
+	ts, err := devserver.Start(ctx, devserver.Options{
+		DataDir: cfg.DataDir, FrontendAddr: cfg.DevTemporalAddr, UIAddr: cfg.DevTemporalUIAddr,
+		Namespace: "default", SearchAttributes: workflows.SearchAttributes(), Logger: log,
+	})
+	if err != nil {
+		return fmt.Errorf("start embedded Temporal: %w", err)
+	}
+	defer func() { _ = ts.Stop() }()
+	tc, err := ts.NewClient(client.Options{Logger: tlog.NewStructuredLogger(log)})
+	if err != nil {
+		return err
+	}
+	defer tc.Close()
+	workers, err := worker.Start(tc, activities.New(d, box, log))
+	if err != nil {
+		return err
+	}
+	defer workers.Stop()
+
+	addr := cfg.HTTPAddr
+	if addr == "" {
+		addr = "127.0.0.1:8080"
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	apiURL := "http://" + ln.Addr().String()
+	uiURL := ""
+	if ts.UIAddr() != "" {
+		uiURL = "http://" + ts.UIAddr()
+	}
+	srv := &api.Server{DB: d, Temporal: tc, Box: box, Log: log, PublicURL: cfg.PublicURL, LocalURL: apiURL,
+		TemporalUIURL: uiURL, TokenTTL: cfg.TokenTTL}
+	fmt.Fprintf(stdout, "\nChat Center is running.\n  API:         %s  (log in: POST %s/api/v1/auth/login as %s)\n  Temporal UI: %s\n  Temporal:    %s (namespace default)\n  Data dir:    %s\nPress Ctrl+C to stop.\n",
+		apiURL, apiURL, cfg.AdminEmail, uiURL, ts.FrontendAddr(), cfg.DataDir)
+	return serveHTTP(ctx, ln, srv.Handler(), log)
+}
+
+// runServe runs the stateless API process.
+func runServe(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
+	log := cfg.logger(stderr, false)
+	d, closeDB, err := openDatabase(ctx, cfg, false, log)
+	if err != nil {
+		return err
+	}
+	defer closeDB()
+	box, err := secretBox(cfg, false, log)
+	if err != nil {
+		return err
+	}
+	if err := bootstrap(ctx, d, cfg, stdout); err != nil {
+		return err
+	}
+	tc, err := dialTemporal(cfg, log)
+	if err != nil {
+		return err
+	}
+	defer tc.Close()
+	addr := cfg.HTTPAddr
+	if addr == "" {
+		addr = ":8080"
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	local := "http://" + ln.Addr().String()
+	if strings.HasPrefix(addr, ":") {
+		local = "http://127.0.0.1" + addr
+	}
+	srv := &api.Server{DB: d, Temporal: tc, Box: box, Log: log, PublicURL: cfg.PublicURL, LocalURL: local, TokenTTL: cfg.TokenTTL}
+	log.Info("API listening", "addr", ln.Addr().String())
+	return serveHTTP(ctx, ln, srv.Handler(), log)
+}
+
+// runWorker runs the Temporal workers until interrupted.
+func runWorker(ctx context.Context, cfg config, stderr io.Writer) error {
+	log := cfg.logger(stderr, false)
+	d, closeDB, err := openDatabase(ctx, cfg, false, log)
+	if err != nil {
+		return err
+	}
+	defer closeDB()
+	box, err := secretBox(cfg, false, log)
+	if err != nil {
+		return err
+	}
+	tc, err := dialTemporal(cfg, log)
+	if err != nil {
+		return err
+	}
+	defer tc.Close()
+	workers, err := worker.Start(tc, activities.New(d, box, log))
+	if err != nil {
+		return err
+	}
+	log.Info("workers running", "namespace", cfg.TemporalNamespace, "task_queue", workflows.TaskQueue)
+	<-ctx.Done()
+	log.Info("stopping workers")
+	workers.Stop()
+	return nil
+}
+
+// runMigrate manages the schema explicitly (serve and dev also migrate up at start).
+func runMigrate(ctx context.Context, cfg config, args []string, stdout io.Writer) error {
+	if cfg.DatabaseURL == "" {
+		return fmt.Errorf("DATABASE_URL is required")
+	}
+	if len(args) != 1 {
+		return fmt.Errorf("usage: chatcenter migrate up|down|status")
+	}
+	d, err := db.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	switch args[0] {
+	case "up":
+		if err := d.Migrate(ctx); err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, "migrated up")
+	case "down":
+		if err := d.MigrateDown(ctx); err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, "rolled back one migration")
+	case "status":
+		lines, err := d.MigrationStatus(ctx)
+		if err != nil {
+			return err
+		}
+		for _, l := range lines {
+			fmt.Fprintln(stdout, l)
+		}
+	default:
+		return fmt.Errorf("usage: chatcenter migrate up|down|status")
+	}
+	return nil
+}

@@ -1,0 +1,78 @@
+package main
+
+import (
+	"io"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// config is everything read from the environment; the README's configuration table lists it.
+type config struct {
+	DatabaseURL       string
+	DataDir           string
+	HTTPAddr          string
+	PublicURL         string
+	SecretKey         string
+	AdminEmail        string
+	AdminPassword     string
+	TemporalAddress   string
+	TemporalNamespace string
+	TemporalAPIKey    string
+	TemporalTLS       bool
+	DevTemporalAddr   string
+	DevTemporalUIAddr string
+	LogLevel          slog.Level
+	LogFormat         string
+	TokenTTL          time.Duration
+}
+
+func loadConfig(getenv func(string) string) config {
+	get := func(key, def string) string {
+		if v := strings.TrimSpace(getenv(key)); v != "" {
+			return v
+		}
+		return def
+	}
+	c := config{
+		DatabaseURL:       get("DATABASE_URL", ""),
+		DataDir:           get("CHATCENTER_DATA_DIR", ".chatcenter"),
+		HTTPAddr:          get("CHATCENTER_HTTP_ADDR", ""),
+		PublicURL:         strings.TrimRight(get("PUBLIC_URL", ""), "/"),
+		SecretKey:         get("CHATCENTER_SECRET_KEY", ""),
+		AdminEmail:        get("CHATCENTER_ADMIN_EMAIL", "admin@example.com"),
+		AdminPassword:     getenv("CHATCENTER_ADMIN_PASSWORD"),
+		TemporalAddress:   get("TEMPORAL_ADDRESS", "127.0.0.1:7233"),
+		TemporalNamespace: get("TEMPORAL_NAMESPACE", "default"),
+		TemporalAPIKey:    get("TEMPORAL_API_KEY", ""),
+		TemporalTLS:       get("TEMPORAL_TLS", "") == "true",
+		DevTemporalAddr:   get("CHATCENTER_DEV_TEMPORAL_ADDR", "127.0.0.1:7233"),
+		DevTemporalUIAddr: get("CHATCENTER_DEV_TEMPORAL_UI_ADDR", "127.0.0.1:8233"),
+		LogFormat:         get("CHATCENTER_LOG_FORMAT", ""),
+		TokenTTL:          24 * time.Hour,
+	}
+	if d, err := time.ParseDuration(get("CHATCENTER_TOKEN_TTL", "24h")); err == nil && d > 0 {
+		c.TokenTTL = d
+	}
+	_ = c.LogLevel.UnmarshalText([]byte(get("CHATCENTER_LOG_LEVEL", "info")))
+	if abs, err := filepath.Abs(c.DataDir); err == nil {
+		c.DataDir = abs
+	}
+	return c
+}
+
+func (c config) logger(w io.Writer, dev bool) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: c.LogLevel}
+	format := c.LogFormat
+	if format == "" {
+		format = "json"
+		if dev {
+			format = "text"
+		}
+	}
+	if format == "text" {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}
