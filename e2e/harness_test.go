@@ -1,0 +1,332 @@
+// Package e2e runs Chat Center end to end: an in-process Temporal server (temporaltest), a fresh
+// Postgres database, the real workers and the API over HTTP, with fake providers (httptest) that
+// check requests the way the providers do.
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/operatorservice/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/server/temporaltest"
+
+	"github.com/chatcenterhq/chatcenter"
+	"github.com/chatcenterhq/chatcenter/activities"
+	"github.com/chatcenterhq/chatcenter/api"
+	"github.com/chatcenterhq/chatcenter/db"
+	"github.com/chatcenterhq/chatcenter/db/dbsqlc"
+	"github.com/chatcenterhq/chatcenter/db/dbtest"
+	"github.com/chatcenterhq/chatcenter/secret"
+	"github.com/chatcenterhq/chatcenter/worker"
+	"github.com/chatcenterhq/chatcenter/workflows"
+)
+
+const (
+	adminEmail    = "owner@example.com"
+	adminPassword = "correct horse battery"
+	botToken      = "123456:ABC-def_ghi"
+	secretToken   = "tg-secret_token-1"
+)
+
+// bundle is one isolated Chat Center: its database, engine, API and fake Telegram.
+type bundle struct {
+	t        *testing.T
+	db       *db.DB
+	temporal client.Client
+	api      *httptest.Server
+	server   *api.Server
+	telegram *fakeTelegram
+	token    string
+	owner    chatcenter.User
+}
+
+type option func(*api.Server)
+
+func withPublicURL(u string) option { return func(s *api.Server) { s.PublicURL = u } }
+
+func setup(t *testing.T, opts ...option) *bundle {
+	t.Helper()
+	ctx := context.Background()
+	d := dbtest.Open(t)
+	ts := temporaltest.NewServer(temporaltest.WithT(t))
+	tc := ts.GetDefaultClient()
+	_, err := tc.OperatorService().AddSearchAttributes(ctx, &operatorservice.AddSearchAttributesRequest{
+		Namespace: ts.GetDefaultNamespace(), SearchAttributes: workflows.SearchAttributes(),
+	})
+	require.NoError(t, err)
+	box, err := secret.NewBox(bytes.Repeat([]byte{7}, 32))
+	require.NoError(t, err)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	workers, err := worker.Start(tc, activities.New(d, box, log))
+	require.NoError(t, err)
+	t.Cleanup(workers.Stop)
+
+	srv := &api.Server{DB: d, Temporal: tc, Box: box, Log: log, UpdateTimeout: 10 * time.Second}
+	for _, o := range opts {
+		o(srv)
+	}
+	httpSrv := httptest.NewServer(srv.Handler())
+	t.Cleanup(httpSrv.Close)
+	srv.LocalURL = httpSrv.URL
+
+	res, err := api.Bootstrap(ctx, d, adminEmail, adminPassword)
+	require.NoError(t, err)
+	require.True(t, res.Created)
+
+	b := &bundle{t: t, db: d, temporal: tc, api: httpSrv, server: srv, telegram: newFakeTelegram(t)}
+	var login struct {
+		Token string          `json:"token"`
+		User  chatcenter.User `json:"user"`
+	}
+	b.do("POST", "/api/v1/auth/login", "", map[string]any{"email": adminEmail, "password": adminPassword}, http.StatusOK, &login)
+	b.token, b.owner = login.Token, login.User
+	return b
+}
+
+// do sends a JSON request with the owner's token (or the given one) and decodes the answer,
+// failing the test on an unexpected status.
+func (b *bundle) do(method, path, token string, body any, wantStatus int, out any) []byte {
+	b.t.Helper()
+	if token == "" {
+		token = b.token
+	}
+	return b.request(method, path, map[string]string{"Authorization": "Bearer " + token}, body, wantStatus, out)
+}
+
+func (b *bundle) request(method, path string, headers map[string]string, body any, wantStatus int, out any) []byte {
+	b.t.Helper()
+	var r io.Reader
+	switch v := body.(type) {
+	case nil:
+	case string:
+		r = strings.NewReader(v)
+	case []byte:
+		r = bytes.NewReader(v)
+	default:
+		raw, err := json.Marshal(v)
+		require.NoError(b.t, err)
+		r = bytes.NewReader(raw)
+	}
+	req, err := http.NewRequest(method, b.api.URL+path, r)
+	require.NoError(b.t, err)
+	req.Header.Set("Content-Type", "application/json")
+	for k, v := range headers {
+		if v != "Bearer " {
+			req.Header.Set(k, v)
+		}
+	}
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(b.t, err)
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	require.NoError(b.t, err)
+	require.Equal(b.t, wantStatus, resp.StatusCode, "%s %s: %s", method, path, raw)
+	if out != nil {
+		require.NoError(b.t, json.Unmarshal(raw, out), "%s", raw)
+	}
+	return raw
+}
+
+// createTelegramChannel creates a Telegram channel pointing at the fake Telegram.
+func (b *bundle) createTelegramChannel() int64 {
+	b.t.Helper()
+	var ch struct {
+		ID         int64          `json:"id"`
+		WebhookURL string         `json:"webhook_url"`
+		Config     map[string]any `json:"config"`
+	}
+	b.do("POST", "/api/v1/channels", "", map[string]any{
+		"type": "telegram", "name": "Support bot",
+		"config": map[string]any{"bot_token": botToken, "secret_token": secretToken, "api_base_url": b.telegram.srv.URL},
+	}, http.StatusCreated, &ch)
+	require.Equal(b.t, fmt.Sprintf("%s/webhooks/telegram/%d", b.api.URL, ch.ID), ch.WebhookURL)
+	return ch.ID
+}
+
+// postUpdate delivers a Telegram update to the webhook with the right secret.
+func (b *bundle) postUpdate(channelID int64, update string, wantStatus int) {
+	b.t.Helper()
+	b.request("POST", fmt.Sprintf("/webhooks/telegram/%d", channelID),
+		map[string]string{"X-Telegram-Bot-Api-Secret-Token": secretToken}, update, wantStatus, nil)
+}
+
+// eventually polls cond until it holds or 20 s pass.
+func (b *bundle) eventually(what string, cond func() bool) {
+	b.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		if cond() {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	b.t.Fatalf("timed out waiting for %s", what)
+}
+
+type list[T any] struct {
+	Items      []T     `json:"items"`
+	NextCursor *string `json:"next_cursor"`
+}
+
+func (b *bundle) conversations(query string) []chatcenter.Conversation {
+	b.t.Helper()
+	var l list[chatcenter.Conversation]
+	b.do("GET", "/api/v1/conversations"+query, "", nil, http.StatusOK, &l)
+	return l.Items
+}
+
+func (b *bundle) waitOpenConversation() chatcenter.Conversation {
+	b.t.Helper()
+	var conv chatcenter.Conversation
+	b.eventually("an open conversation", func() bool {
+		items := b.conversations("?status=open")
+		if len(items) == 1 {
+			conv = items[0]
+			return true
+		}
+		return false
+	})
+	return conv
+}
+
+func (b *bundle) messages(conversationID int64) []chatcenter.Message {
+	b.t.Helper()
+	var l list[chatcenter.Message]
+	b.do("GET", fmt.Sprintf("/api/v1/conversations/%d/messages", conversationID), "", nil, http.StatusOK, &l)
+	return l.Items
+}
+
+func (b *bundle) message(id int64) chatcenter.Message {
+	b.t.Helper()
+	m, err := b.db.MessageGetByID(context.Background(), dbsqlc.MessageGetByIDParams{WorkspaceID: b.owner.WorkspaceID, ID: id})
+	require.NoError(b.t, err)
+	return db.ToMessage(m)
+}
+
+// searchAttributes returns the keyword search attributes of a contact's current run.
+func (b *bundle) searchAttributes(contactID int64) map[string]string {
+	b.t.Helper()
+	desc, err := b.temporal.DescribeWorkflowExecution(context.Background(), workflows.ConversationWorkflowID(contactID), "")
+	require.NoError(b.t, err)
+	out := map[string]string{}
+	for k, p := range desc.GetWorkflowExecutionInfo().GetSearchAttributes().GetIndexedFields() {
+		var s string
+		if json.Unmarshal(p.GetData(), &s) == nil {
+			out[k] = s
+		}
+	}
+	return out
+}
+
+func (b *bundle) workflowStatus(contactID int64) enumspb.WorkflowExecutionStatus {
+	b.t.Helper()
+	desc, err := b.temporal.DescribeWorkflowExecution(context.Background(), workflows.ConversationWorkflowID(contactID), "")
+	require.NoError(b.t, err)
+	return desc.GetWorkflowExecutionInfo().GetStatus()
+}
+
+// fakeTelegram is an httptest Bot API: it checks the path carries the bot token, the method is
+// POST with a JSON body, records each call and answers from a script (default: success).
+type fakeTelegram struct {
+	t       *testing.T
+	srv     *httptest.Server
+	mu      sync.Mutex
+	calls   []tgCall
+	answers map[string][]tgAnswer
+	nextID  int
+}
+
+type tgCall struct {
+	Method string
+	Body   map[string]any
+	At     time.Time
+}
+
+type tgAnswer struct {
+	Status int
+	Body   string
+}
+
+func newFakeTelegram(t *testing.T) *fakeTelegram {
+	f := &fakeTelegram{t: t, answers: map[string][]tgAnswer{}, nextID: 500}
+	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
+	t.Cleanup(f.srv.Close)
+	return f
+}
+
+func (f *fakeTelegram) serve(w http.ResponseWriter, r *http.Request) {
+	prefix := "/bot" + botToken + "/"
+	w.Header().Set("Content-Type", "application/json")
+	if !strings.HasPrefix(r.URL.Path, prefix) {
+		w.WriteHeader(http.StatusUnauthorized)
+		_, _ = io.WriteString(w, `{"ok":false,"error_code":401,"description":"Unauthorized"}`)
+		return
+	}
+	method := strings.TrimPrefix(r.URL.Path, prefix)
+	var body map[string]any
+	if r.Method != http.MethodPost || !strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") ||
+		json.NewDecoder(r.Body).Decode(&body) != nil {
+		w.WriteHeader(http.StatusBadRequest)
+		_, _ = io.WriteString(w, `{"ok":false,"error_code":400,"description":"Bad Request: bad body"}`)
+		return
+	}
+	f.mu.Lock()
+	f.calls = append(f.calls, tgCall{Method: method, Body: body, At: time.Now()})
+	var ans *tgAnswer
+	if q := f.answers[method]; len(q) > 0 {
+		ans = &q[0]
+		f.answers[method] = q[1:]
+	}
+	f.nextID++
+	id := f.nextID
+	f.mu.Unlock()
+	if ans != nil {
+		w.WriteHeader(ans.Status)
+		_, _ = io.WriteString(w, ans.Body)
+		return
+	}
+	switch method {
+	case "sendMessage", "sendPhoto", "sendDocument", "sendVoice", "sendAudio", "sendVideo":
+		chat, _ := json.Marshal(body["chat_id"])
+		fmt.Fprintf(w, `{"ok":true,"result":{"message_id":%d,"chat":{"id":%s,"type":"private"},"date":1700000000}}`, id, chat)
+	default:
+		_, _ = io.WriteString(w, `{"ok":true,"result":true}`)
+	}
+}
+
+// script queues answers for a method, used before the default success.
+func (f *fakeTelegram) script(method string, answers ...tgAnswer) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.answers[method] = append(f.answers[method], answers...)
+}
+
+func (f *fakeTelegram) callsTo(method string) []tgCall {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []tgCall
+	for _, c := range f.calls {
+		if c.Method == method {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// textUpdate is a private-chat text message from chat 1111111, after Telegram's own sample.
+func textUpdate(updateID, messageID int, text string) string {
+	return fmt.Sprintf(`{"update_id":%d,"message":{"date":1441645532,"chat":{"last_name":"Test Lastname","id":1111111,"type":"private","first_name":"Test Firstname","username":"Testusername"},"message_id":%d,"from":{"last_name":"Test Lastname","id":1111111,"first_name":"Test Firstname","username":"Testusername","language_code":"en"},"text":%q}}`, updateID, messageID, text)
+}
