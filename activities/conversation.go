@@ -25,14 +25,23 @@ type InboundAcceptResult struct {
 	// Opened: the message opened a new conversation.
 	Opened       bool
 	Conversation chatcenter.Conversation
-	Message      chatcenter.Message
 }
 
 // InboundAccept attaches a stored inbound message to the contact's open conversation, opening one
 // when there is none, in one transaction. It is idempotent: a message is attached once.
 func (a *Activities) InboundAccept(ctx context.Context, in InboundAcceptInput) (InboundAcceptResult, error) {
+	// Common case in one statement: the contact has an open conversation.
+	conv, err := a.DB.ConversationAttachInbound(ctx, dbsqlc.ConversationAttachInboundParams{
+		ContactID: in.ContactID, MessageID: in.MessageID, WorkspaceID: in.WorkspaceID,
+	})
+	if err == nil {
+		return InboundAcceptResult{Conversation: db.ToConversation(conv)}, nil
+	}
+	if !db.IsNoRows(err) {
+		return InboundAcceptResult{}, err
+	}
 	var res InboundAcceptResult
-	err := a.DB.WithTx(ctx, func(q *dbsqlc.Queries) error {
+	err = a.DB.WithTx(ctx, func(q *dbsqlc.Queries) error {
 		if err := lockContact(ctx, q, in.ContactID); err != nil {
 			return err
 		}
@@ -65,7 +74,7 @@ func (a *Activities) InboundAccept(ctx context.Context, in InboundAcceptInput) (
 		if err != nil {
 			return fmt.Errorf("record inbound: %w", err)
 		}
-		res.Conversation, res.Message = db.ToConversation(conv), db.ToMessage(msg)
+		res.Conversation = db.ToConversation(conv)
 		return nil
 	})
 	return res, domainError(err)

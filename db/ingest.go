@@ -51,12 +51,25 @@ func (d *DB) IngestInbound(ctx context.Context, in InboundMessage) (InboundResul
 	if !in.SentAt.IsZero() {
 		sentAt = &in.SentAt
 	}
-	err = d.WithTx(ctx, func(q *dbsqlc.Queries) error {
-		// Two deliveries from a new contact arrive together more often than one would think
-		// (a photo album, a provider retry): serialise them so the contact is created once.
-		if err := q.AdvisoryXactLock(ctx, LockKey("identity", in.ChannelID, in.Sender.ExternalID)); err != nil {
-			return err
+	// Fast path: a sender we know, in one statement.
+	row, err := d.MessageIngestFromKnownSender(ctx, dbsqlc.MessageIngestFromKnownSenderParams{
+		At: time.Now().UTC(), Username: in.Sender.Username, ChannelID: in.ChannelID, SenderExternalID: in.Sender.ExternalID,
+		WorkspaceID: in.WorkspaceID, Content: content, ContentType: in.Content.Type, ExternalID: in.ExternalID, SentAt: sentAt,
+	})
+	switch {
+	case err == nil && row.MessageID != nil:
+		return InboundResult{ContactID: row.ContactID, MessageID: *row.MessageID}, nil
+	case err == nil:
+		existing, err := d.MessageGetByExternalID(ctx, dbsqlc.MessageGetByExternalIDParams{ChannelID: in.ChannelID, ExternalID: in.ExternalID})
+		if err != nil {
+			return res, fmt.Errorf("read duplicate message: %w", err)
 		}
+		return InboundResult{ContactID: existing.ContactID, MessageID: existing.ID, Duplicate: true}, nil
+	case !IsNoRows(err):
+		return res, fmt.Errorf("ingest message: %w", err)
+	}
+	// Slow path: a new sender; the contact and its identity are created under a lock.
+	err = d.WithTx(ctx, func(q *dbsqlc.Queries) error {
 		contactID, err := upsertContact(ctx, q, in)
 		if err != nil {
 			return err
@@ -80,23 +93,31 @@ func (d *DB) IngestInbound(ctx context.Context, in InboundMessage) (InboundResul
 		res.MessageID = msg.ID
 		return InsertEvent(ctx, q, Event{
 			WorkspaceID: in.WorkspaceID, Type: "message.created", ContactID: contactID,
-			Payload: map[string]any{"message": ToMessage(msg)},
+			Payload: map[string]any{"message_id": msg.ID, "channel_id": in.ChannelID, "direction": "incoming"},
 		})
 	})
 	return res, err
 }
 
+// upsertContact finds the contact behind a channel identity, creating both when new. A known
+// identity costs one statement; only a new one takes the per-identity lock.
 func upsertContact(ctx context.Context, q *dbsqlc.Queries, in InboundMessage) (int64, error) {
 	now := time.Now().UTC()
-	ident, err := q.ContactIdentityGet(ctx, dbsqlc.ContactIdentityGetParams{ChannelID: in.ChannelID, ExternalID: in.Sender.ExternalID})
-	if err == nil {
-		if err := q.ContactIdentityTouch(ctx, dbsqlc.ContactIdentityTouchParams{ID: ident.ID, At: now, Username: in.Sender.Username}); err != nil {
-			return 0, fmt.Errorf("touch identity: %w", err)
-		}
-		return ident.ContactID, nil
+	touch := dbsqlc.ContactIdentityTouchParams{ChannelID: in.ChannelID, ExternalID: in.Sender.ExternalID, At: now, Username: in.Sender.Username}
+	if contactID, err := q.ContactIdentityTouch(ctx, touch); err == nil {
+		return contactID, nil
+	} else if !IsNoRows(err) {
+		return 0, fmt.Errorf("touch identity: %w", err)
 	}
-	if !IsNoRows(err) {
-		return 0, fmt.Errorf("look up identity: %w", err)
+	// Two deliveries from a new contact arrive together more often than one would think (a photo
+	// album, a provider retry): serialise them so the contact is created once.
+	if err := q.AdvisoryXactLock(ctx, LockKey("identity", in.ChannelID, in.Sender.ExternalID)); err != nil {
+		return 0, err
+	}
+	if contactID, err := q.ContactIdentityTouch(ctx, touch); err == nil {
+		return contactID, nil
+	} else if !IsNoRows(err) {
+		return 0, fmt.Errorf("touch identity: %w", err)
 	}
 	var contactID int64
 	var phone *string

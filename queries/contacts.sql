@@ -22,11 +22,14 @@ INSERT INTO contact_identities (workspace_id, contact_id, channel_id, external_i
 VALUES (@workspace_id::bigint, @contact_id::bigint, @channel_id::bigint, @external_id::text, @username::text, sqlc.narg('last_inbound_at')::timestamptz)
 RETURNING *;
 
--- name: ContactIdentityTouch :exec
+-- name: ContactIdentityTouch :one
+-- Records an inbound message on a known identity and returns its contact: one round trip on the
+-- webhook's hot path.
 UPDATE contact_identities
 SET last_inbound_at = greatest(last_inbound_at, @at::timestamptz),
     username = CASE WHEN @username::text = '' THEN username ELSE @username::text END
-WHERE id = @id::bigint;
+WHERE channel_id = @channel_id::bigint AND external_id = @external_id::text
+RETURNING contact_id;
 
 -- name: ContactIdentityForChannel :one
 SELECT * FROM contact_identities

@@ -72,3 +72,28 @@ WHERE workspace_id = @workspace_id::bigint
        OR (last_activity_at, id) < (sqlc.narg('cursor_at')::timestamptz, sqlc.narg('cursor_id')::bigint))
 ORDER BY last_activity_at DESC, id DESC
 LIMIT @max::int;
+
+-- name: ConversationAttachInbound :one
+-- The common inbound case in one statement: the contact has an open conversation, and the
+-- message (not yet attached) joins it and is counted. No row: no open conversation, or the
+-- message was attached before (take the careful path).
+WITH conv AS (
+    SELECT c.id FROM conversations c
+    WHERE c.contact_id = @contact_id::bigint AND c.status = 'open'
+    FOR UPDATE
+), att AS (
+    UPDATE messages m SET conversation_id = conv.id, updated_at = now()
+    FROM conv
+    WHERE m.id = @message_id::bigint AND m.workspace_id = @workspace_id::bigint
+      AND m.contact_id = @contact_id::bigint AND m.conversation_id IS NULL
+    RETURNING m.id, m.channel_id, m.created_at, m.conversation_id
+)
+UPDATE conversations
+SET incoming_count = incoming_count + 1,
+    first_incoming_message_id = coalesce(first_incoming_message_id, att.id),
+    channel_id = att.channel_id,
+    last_inbound_at = greatest(last_inbound_at, att.created_at),
+    last_activity_at = greatest(last_activity_at, att.created_at)
+FROM att
+WHERE conversations.id = att.conversation_id
+RETURNING conversations.*;

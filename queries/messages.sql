@@ -74,3 +74,31 @@ WHERE workspace_id = @workspace_id::bigint AND contact_id = @contact_id::bigint
   AND (sqlc.narg('before_id')::bigint IS NULL OR id < sqlc.narg('before_id')::bigint)
 ORDER BY id DESC
 LIMIT @max::int;
+
+-- name: MessageIngestFromKnownSender :one
+-- The webhook hot path in one statement (one round trip, atomic): for a sender already known on
+-- the channel, record the inbound time on the identity, insert the message once per (channel,
+-- external id) and write its outbox event. No row: the sender is new (take the slow path);
+-- message_id NULL: a redelivery of a stored message.
+WITH ident AS (
+    UPDATE contact_identities
+    SET last_inbound_at = greatest(last_inbound_at, @at::timestamptz),
+        username = CASE WHEN @username::text = '' THEN username ELSE @username::text END
+    WHERE channel_id = @channel_id::bigint AND external_id = @sender_external_id::text
+    RETURNING contact_id
+), ins AS (
+    INSERT INTO messages (workspace_id, contact_id, channel_id, direction, sender_kind, content, content_type,
+                          external_id, status, sent_at)
+    SELECT @workspace_id::bigint, ident.contact_id, @channel_id::bigint, 'incoming', 'contact', @content::jsonb,
+           @content_type::text, @external_id::text, 'delivered', sqlc.narg('sent_at')::timestamptz
+    FROM ident
+    ON CONFLICT (channel_id, external_id) WHERE external_id IS NOT NULL DO NOTHING
+    RETURNING id, contact_id
+), ev AS (
+    INSERT INTO events (workspace_id, type, contact_id, payload)
+    SELECT @workspace_id::bigint, 'message.created', ins.contact_id,
+           jsonb_build_object('message_id', ins.id, 'channel_id', @channel_id::bigint, 'direction', 'incoming')
+    FROM ins
+)
+SELECT ident.contact_id, ins.id AS message_id
+FROM ident LEFT JOIN ins ON true;

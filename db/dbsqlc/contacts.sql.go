@@ -218,22 +218,33 @@ func (q *Queries) ContactIdentityList(ctx context.Context, contactID int64) ([]C
 	return items, nil
 }
 
-const contactIdentityTouch = `-- name: ContactIdentityTouch :exec
+const contactIdentityTouch = `-- name: ContactIdentityTouch :one
 UPDATE contact_identities
 SET last_inbound_at = greatest(last_inbound_at, $1::timestamptz),
     username = CASE WHEN $2::text = '' THEN username ELSE $2::text END
-WHERE id = $3::bigint
+WHERE channel_id = $3::bigint AND external_id = $4::text
+RETURNING contact_id
 `
 
 type ContactIdentityTouchParams struct {
-	At       time.Time
-	Username string
-	ID       int64
+	At         time.Time
+	Username   string
+	ChannelID  int64
+	ExternalID string
 }
 
-func (q *Queries) ContactIdentityTouch(ctx context.Context, arg ContactIdentityTouchParams) error {
-	_, err := q.db.Exec(ctx, contactIdentityTouch, arg.At, arg.Username, arg.ID)
-	return err
+// Records an inbound message on a known identity and returns its contact: one round trip on the
+// webhook's hot path.
+func (q *Queries) ContactIdentityTouch(ctx context.Context, arg ContactIdentityTouchParams) (int64, error) {
+	row := q.db.QueryRow(ctx, contactIdentityTouch,
+		arg.At,
+		arg.Username,
+		arg.ChannelID,
+		arg.ExternalID,
+	)
+	var contact_id int64
+	err := row.Scan(&contact_id)
+	return contact_id, err
 }
 
 const contactInsert = `-- name: ContactInsert :one

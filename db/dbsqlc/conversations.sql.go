@@ -10,6 +10,69 @@ import (
 	"time"
 )
 
+const conversationAttachInbound = `-- name: ConversationAttachInbound :one
+WITH conv AS (
+    SELECT c.id FROM conversations c
+    WHERE c.contact_id = $1::bigint AND c.status = 'open'
+    FOR UPDATE
+), att AS (
+    UPDATE messages m SET conversation_id = conv.id, updated_at = now()
+    FROM conv
+    WHERE m.id = $2::bigint AND m.workspace_id = $3::bigint
+      AND m.contact_id = $1::bigint AND m.conversation_id IS NULL
+    RETURNING m.id, m.channel_id, m.created_at, m.conversation_id
+)
+UPDATE conversations
+SET incoming_count = incoming_count + 1,
+    first_incoming_message_id = coalesce(first_incoming_message_id, att.id),
+    channel_id = att.channel_id,
+    last_inbound_at = greatest(last_inbound_at, att.created_at),
+    last_activity_at = greatest(last_activity_at, att.created_at)
+FROM att
+WHERE conversations.id = att.conversation_id
+RETURNING conversations.id, conversations.workspace_id, conversations.contact_id, conversations.channel_id, conversations.status, conversations.opened_at, conversations.opened_source, conversations.opened_by, conversations.first_incoming_message_id, conversations.first_response_at, conversations.first_assigned_at, conversations.last_assigned_at, conversations.assignee_id, conversations.team_id, conversations.closed_at, conversations.closed_by, conversations.closed_source, conversations.category, conversations.summary, conversations.incoming_count, conversations.outgoing_count, conversations.last_inbound_at, conversations.last_activity_at
+`
+
+type ConversationAttachInboundParams struct {
+	ContactID   int64
+	MessageID   int64
+	WorkspaceID int64
+}
+
+// The common inbound case in one statement: the contact has an open conversation, and the
+// message (not yet attached) joins it and is counted. No row: no open conversation, or the
+// message was attached before (take the careful path).
+func (q *Queries) ConversationAttachInbound(ctx context.Context, arg ConversationAttachInboundParams) (Conversation, error) {
+	row := q.db.QueryRow(ctx, conversationAttachInbound, arg.ContactID, arg.MessageID, arg.WorkspaceID)
+	var i Conversation
+	err := row.Scan(
+		&i.ID,
+		&i.WorkspaceID,
+		&i.ContactID,
+		&i.ChannelID,
+		&i.Status,
+		&i.OpenedAt,
+		&i.OpenedSource,
+		&i.OpenedBy,
+		&i.FirstIncomingMessageID,
+		&i.FirstResponseAt,
+		&i.FirstAssignedAt,
+		&i.LastAssignedAt,
+		&i.AssigneeID,
+		&i.TeamID,
+		&i.ClosedAt,
+		&i.ClosedBy,
+		&i.ClosedSource,
+		&i.Category,
+		&i.Summary,
+		&i.IncomingCount,
+		&i.OutgoingCount,
+		&i.LastInboundAt,
+		&i.LastActivityAt,
+	)
+	return i, err
+}
+
 const conversationClose = `-- name: ConversationClose :one
 UPDATE conversations
 SET status = 'closed',

@@ -1,0 +1,303 @@
+// Command chatbench measures the inbound path against the embedded engine: Telegram webhooks
+// posted over HTTP are verified, persisted in Postgres and signalled to conversation workflows.
+// In the same run it measures raw SignalWithStartWorkflow throughput of the same engine, so the
+// cost of our path can be read as a ratio. It prints figures; it asserts nothing.
+//
+//	go run ./cmd/chatbench -n 3000 -c 32
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"runtime/pprof"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"go.temporal.io/sdk/client"
+	tlog "go.temporal.io/sdk/log"
+	sdkworker "go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/chatcenterhq/chatcenter/activities"
+	"github.com/chatcenterhq/chatcenter/api"
+	"github.com/chatcenterhq/chatcenter/db"
+	"github.com/chatcenterhq/chatcenter/db/dbsqlc"
+	"github.com/chatcenterhq/chatcenter/devserver"
+	"github.com/chatcenterhq/chatcenter/secret"
+	"github.com/chatcenterhq/chatcenter/worker"
+	"github.com/chatcenterhq/chatcenter/workflows"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "chatbench:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	n := flag.Int("n", 2000, "inbound messages (and raw signals) per phase")
+	conc := flag.Int("c", 32, "concurrent senders")
+	rounds := flag.Int("rounds", 3, "alternating rounds of each measurement")
+	withWorkers := flag.Bool("workers", true, "run the conversation workers during the measurement (false: ingestion path alone)")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the webhook phases to this file")
+	contacts := flag.Int("contacts", 500, "distinct contacts (each one conversation workflow)")
+	serverURL := flag.String("postgres", envOr("DATABASE_SERVER_URL", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"), "Postgres server to create the benchmark database on")
+	flag.Parse()
+
+	ctx := context.Background()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	dir, err := os.MkdirTemp("", "chatbench-*")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+
+	dbURL := strings.Replace(*serverURL, "/postgres?", fmt.Sprintf("/chatbench_%d?", time.Now().Unix()), 1)
+	if err := db.EnsureDatabase(ctx, dbURL); err != nil {
+		return err
+	}
+	d, err := db.Open(ctx, dbURL)
+	if err != nil {
+		return err
+	}
+	defer dropDatabase(*serverURL, dbURL)
+	defer d.Close()
+	if err := d.Migrate(ctx); err != nil {
+		return err
+	}
+
+	ts, err := devserver.Start(ctx, devserver.Options{
+		DataDir: dir, FrontendAddr: "127.0.0.1:0", Namespace: "default", SearchAttributes: workflows.SearchAttributes(), Logger: log,
+	})
+	if err != nil {
+		return err
+	}
+	defer func() { _ = ts.Stop() }()
+	tc, err := ts.NewClient(client.Options{Logger: tlog.NewStructuredLogger(log)})
+	if err != nil {
+		return err
+	}
+	defer tc.Close()
+
+	box, err := secret.NewBox(bytes.Repeat([]byte{1}, 32))
+	if err != nil {
+		return err
+	}
+	if *withWorkers {
+		workers, err := worker.Start(tc, activities.New(d, box, log))
+		if err != nil {
+			return err
+		}
+		defer workers.Stop()
+	}
+	sink := sdkworker.New(tc, "bench-raw", sdkworker.Options{})
+	sink.RegisterWorkflowWithOptions(sinkWorkflow, workflow.RegisterOptions{Name: "BenchSink"})
+	if err := sink.Start(); err != nil {
+		return err
+	}
+	defer sink.Stop()
+
+	if _, err := api.Bootstrap(ctx, d, "bench@example.com", "bench password"); err != nil {
+		return err
+	}
+	ws, err := d.WorkspaceGetByID(ctx, 1)
+	if err != nil {
+		return err
+	}
+	const token = "bench-secret"
+	ch, err := d.ChannelInsert(ctx, dbsqlc.ChannelInsertParams{
+		WorkspaceID: ws.ID, Type: "telegram", Name: "bench",
+		ConfigEncrypted:   box.Seal([]byte(`{"bot_token":"1:bench","secret_token":"bench-secret","api_base_url":"http://127.0.0.1:1"}`)),
+		WebhookSecretHash: secret.HashToken(token),
+	})
+	if err != nil {
+		return err
+	}
+	srv := &api.Server{DB: d, Temporal: tc, Box: box, Log: log}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	httpSrv := &http.Server{Handler: srv.Handler()}
+	go func() { _ = httpSrv.Serve(ln) }()
+	defer httpSrv.Close()
+	hook := fmt.Sprintf("http://%s/webhooks/telegram/%d", ln.Addr(), ch.ID)
+	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: *conc}}
+
+	fmt.Printf("chatbench: %d messages, %d concurrent senders, %d contacts; engine: embedded Temporal (SQLite file, 1 shard); Postgres: %s\n\n",
+		*n, *conc, *contacts, db.Redact(*serverURL))
+
+	// Warm up both paths so connection setup is not measured.
+	_ = load(20, 4, func(i int) error { return postUpdate(hc, hook, token, 1_000_000+i, 9_000_000+i%4) })
+	_ = load(20, 4, func(i int) error { return rawSignal(ctx, tc, fmt.Sprintf("bench-warm-%d", i%4), i) })
+
+	// Alternate the two measurements so that drift in the machine's load affects both alike.
+	var oursRounds, rawRounds []result
+	sent := 20
+	for r := 0; r < *rounds; r++ {
+		offset := r * *n
+		if *cpuProfile != "" && r == *rounds-1 {
+			f, err := os.Create(*cpuProfile)
+			if err != nil {
+				return err
+			}
+			_ = pprof.StartCPUProfile(f)
+		}
+		ours := load(*n, *conc, func(i int) error { return postUpdate(hc, hook, token, offset+i+1, 1000+i%*contacts) })
+		pprof.StopCPUProfile()
+		sent += *n
+		if *withWorkers {
+			if err := waitAttached(ctx, d, sent); err != nil {
+				return err
+			}
+		}
+		raw := load(*n, *conc, func(i int) error { return rawSignal(ctx, tc, fmt.Sprintf("bench-raw-%d", i%*contacts), offset+i) })
+		ours.print(fmt.Sprintf("round %d  ours: webhook → verify → Postgres → SignalWithStart", r+1))
+		raw.print(fmt.Sprintf("round %d  raw SignalWithStartWorkflow", r+1))
+		oursRounds, rawRounds = append(oursRounds, ours), append(rawRounds, raw)
+	}
+	o, w := median(oursRounds), median(rawRounds)
+	fmt.Println()
+	o.print("median  ours")
+	w.print("median  raw")
+	fmt.Printf("\nratio: ours / raw = %.0f%% (target ≥ 80%%)\n", 100*o.throughput()/w.throughput())
+	return nil
+}
+
+// waitAttached waits until the conversation workflows have attached every inbound message, so the
+// next measurement does not compete with their backlog.
+func waitAttached(ctx context.Context, d *db.DB, want int) error {
+	deadline := time.Now().Add(5 * time.Minute)
+	for time.Now().Before(deadline) {
+		var attached int
+		if err := d.Pool.QueryRow(ctx, "SELECT count(*) FROM messages WHERE conversation_id IS NOT NULL").Scan(&attached); err != nil {
+			return err
+		}
+		if attached >= want {
+			return nil
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return fmt.Errorf("workflows did not attach %d messages within 5 minutes", want)
+}
+
+// median returns the round with the median throughput.
+func median(rs []result) result {
+	s := slices.Clone(rs)
+	sort.Slice(s, func(i, j int) bool { return s[i].throughput() < s[j].throughput() })
+	return s[len(s)/2]
+}
+
+// dropDatabase removes the benchmark's database when the run ends.
+func dropDatabase(serverURL, dbURL string) {
+	cfg, err := pgx.ParseConfig(dbURL)
+	if err != nil {
+		return
+	}
+	conn, err := pgx.Connect(context.Background(), serverURL)
+	if err != nil {
+		return
+	}
+	defer conn.Close(context.Background())
+	_, _ = conn.Exec(context.Background(), "DROP DATABASE IF EXISTS "+pgx.Identifier{cfg.Database}.Sanitize()+" WITH (FORCE)")
+}
+
+func envOr(k, def string) string {
+	if v := os.Getenv(k); v != "" {
+		return v
+	}
+	return def
+}
+
+// sinkWorkflow receives signals and ends when they stop, like a conversation without the work.
+func sinkWorkflow(ctx workflow.Context) error {
+	ch := workflow.GetSignalChannel(ctx, "inbound")
+	for {
+		var v int
+		ok, _ := ch.ReceiveWithTimeout(ctx, time.Minute, &v)
+		if !ok {
+			return nil
+		}
+	}
+}
+
+func rawSignal(ctx context.Context, tc client.Client, id string, i int) error {
+	_, err := tc.SignalWithStartWorkflow(ctx, id, "inbound", i, client.StartWorkflowOptions{ID: id, TaskQueue: "bench-raw"}, "BenchSink")
+	return err
+}
+
+func postUpdate(hc *http.Client, url, token string, updateID, chatID int) error {
+	body := fmt.Sprintf(`{"update_id":%d,"message":{"date":1441645532,"chat":{"id":%d,"type":"private","first_name":"Bench"},"message_id":%d,"from":{"id":%d,"first_name":"Bench"},"text":"message %d"}}`,
+		updateID, chatID, updateID, chatID, updateID)
+	req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Telegram-Bot-Api-Secret-Token", token)
+	resp, err := hc.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("webhook answered %d", resp.StatusCode)
+	}
+	return nil
+}
+
+type result struct {
+	n         int
+	errors    int64
+	elapsed   time.Duration
+	latencies []time.Duration
+}
+
+// load runs fn(0..n-1) on c goroutines and records each call's latency.
+func load(n, c int, fn func(i int) error) result {
+	var next atomic.Int64
+	var errs atomic.Int64
+	lat := make([]time.Duration, n)
+	var wg sync.WaitGroup
+	start := time.Now()
+	for g := 0; g < c; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= n {
+					return
+				}
+				t := time.Now()
+				if err := fn(i); err != nil {
+					errs.Add(1)
+				}
+				lat[i] = time.Since(t)
+			}
+		}()
+	}
+	wg.Wait()
+	return result{n: n, errors: errs.Load(), elapsed: time.Since(start), latencies: lat}
+}
+
+func (r result) throughput() float64 { return float64(r.n) / r.elapsed.Seconds() }
+
+func (r result) print(name string) {
+	l := slices.Clone(r.latencies)
+	sort.Slice(l, func(i, j int) bool { return l[i] < l[j] })
+	pct := func(p float64) time.Duration { return l[int(p*float64(len(l)-1))] }
+	fmt.Printf("%-62s %7.0f/s  p50 %6.1fms  p99 %6.1fms  errors %d\n", name, r.throughput(),
+		float64(pct(0.50).Microseconds())/1000, float64(pct(0.99).Microseconds())/1000, r.errors)
+}
