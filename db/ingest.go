@@ -39,8 +39,43 @@ type InboundResult struct {
 	Duplicate bool
 }
 
+// IngestKnownSender is the webhook's hot path: in one statement it checks that the channel
+// exists with this webhook secret hash and knows the sender, and stores the message once. ok is
+// false when any of that does not hold; the caller then verifies the request and calls
+// IngestInbound.
+func (d *DB) IngestKnownSender(ctx context.Context, channelType string, secretHash []byte, in InboundMessage) (res InboundResult, workspaceID int64, ok bool, err error) {
+	content, err := json.Marshal(in.Content)
+	if err != nil {
+		return res, 0, false, fmt.Errorf("encode content: %w", err)
+	}
+	var sentAt *time.Time
+	if !in.SentAt.IsZero() {
+		sentAt = &in.SentAt
+	}
+	row, err := d.MessageIngestFromKnownSender(ctx, dbsqlc.MessageIngestFromKnownSenderParams{
+		ChannelID: in.ChannelID, ChannelType: channelType, WebhookSecretHash: secretHash, At: time.Now().UTC(),
+		Username: in.Sender.Username, SenderExternalID: in.Sender.ExternalID, Content: content,
+		ContentType: in.Content.Type, ExternalID: in.ExternalID, SentAt: sentAt,
+	})
+	if IsNoRows(err) {
+		return res, 0, false, nil
+	}
+	if err != nil {
+		return res, 0, false, fmt.Errorf("ingest message: %w", err)
+	}
+	if row.MessageID != nil {
+		return InboundResult{ContactID: row.ContactID, MessageID: *row.MessageID}, row.WorkspaceID, true, nil
+	}
+	existing, err := d.MessageGetByExternalID(ctx, dbsqlc.MessageGetByExternalIDParams{ChannelID: in.ChannelID, ExternalID: in.ExternalID})
+	if err != nil {
+		return res, 0, false, fmt.Errorf("read duplicate message: %w", err)
+	}
+	return InboundResult{ContactID: existing.ContactID, MessageID: existing.ID, Duplicate: true}, row.WorkspaceID, true, nil
+}
+
 // IngestInbound persists one inbound message in one transaction: the contact and its channel
 // identity are found or created, and the message is inserted once per (channel, external id).
+// The caller has verified the request.
 func (d *DB) IngestInbound(ctx context.Context, in InboundMessage) (InboundResult, error) {
 	var res InboundResult
 	content, err := json.Marshal(in.Content)
@@ -51,24 +86,6 @@ func (d *DB) IngestInbound(ctx context.Context, in InboundMessage) (InboundResul
 	if !in.SentAt.IsZero() {
 		sentAt = &in.SentAt
 	}
-	// Fast path: a sender we know, in one statement.
-	row, err := d.MessageIngestFromKnownSender(ctx, dbsqlc.MessageIngestFromKnownSenderParams{
-		At: time.Now().UTC(), Username: in.Sender.Username, ChannelID: in.ChannelID, SenderExternalID: in.Sender.ExternalID,
-		WorkspaceID: in.WorkspaceID, Content: content, ContentType: in.Content.Type, ExternalID: in.ExternalID, SentAt: sentAt,
-	})
-	switch {
-	case err == nil && row.MessageID != nil:
-		return InboundResult{ContactID: row.ContactID, MessageID: *row.MessageID}, nil
-	case err == nil:
-		existing, err := d.MessageGetByExternalID(ctx, dbsqlc.MessageGetByExternalIDParams{ChannelID: in.ChannelID, ExternalID: in.ExternalID})
-		if err != nil {
-			return res, fmt.Errorf("read duplicate message: %w", err)
-		}
-		return InboundResult{ContactID: existing.ContactID, MessageID: existing.ID, Duplicate: true}, nil
-	case !IsNoRows(err):
-		return res, fmt.Errorf("ingest message: %w", err)
-	}
-	// Slow path: a new sender; the contact and its identity are created under a lock.
 	err = d.WithTx(ctx, func(q *dbsqlc.Queries) error {
 		contactID, err := upsertContact(ctx, q, in)
 		if err != nil {

@@ -63,6 +63,14 @@ func TestTelegramDuplicateDeliveryStoresOnce(t *testing.T) {
 	got, err := b.db.ConversationGetByID(context.Background(), dbsqlc.ConversationGetByIDParams{WorkspaceID: b.owner.WorkspaceID, ID: conv.ID})
 	require.NoError(t, err)
 	require.EqualValues(t, 1, got.IncomingCount)
+
+	// A known sender with a wrong or missing secret is refused too, and nothing is stored.
+	path := fmt.Sprintf("/webhooks/telegram/%d", chID)
+	b.request("POST", path, map[string]string{"X-Telegram-Bot-Api-Secret-Token": "wrong"}, textUpdate(2, 11, "spoofed"), http.StatusUnauthorized, nil)
+	b.request("POST", path, nil, textUpdate(2, 11, "spoofed"), http.StatusUnauthorized, nil)
+	b.request("POST", fmt.Sprintf("/webhooks/custom/%d", chID), map[string]string{"Authorization": "Bearer " + secretToken}, textUpdate(2, 11, "spoofed"), http.StatusNotFound, nil)
+	b.do("GET", fmt.Sprintf("/api/v1/contacts/%d/messages", conv.ContactID), "", nil, http.StatusOK, &l)
+	require.Len(t, l.Items, 1)
 }
 
 func TestTelegramWebhookRejectsBadRequestsAndStoresNothing(t *testing.T) {

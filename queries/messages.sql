@@ -76,29 +76,36 @@ ORDER BY id DESC
 LIMIT @max::int;
 
 -- name: MessageIngestFromKnownSender :one
--- The webhook hot path in one statement (one round trip, atomic): for a sender already known on
--- the channel, record the inbound time on the identity, insert the message once per (channel,
--- external id) and write its outbox event. No row: the sender is new (take the slow path);
--- message_id NULL: a redelivery of a stored message.
-WITH ident AS (
-    UPDATE contact_identities
-    SET last_inbound_at = greatest(last_inbound_at, @at::timestamptz),
-        username = CASE WHEN @username::text = '' THEN username ELSE @username::text END
-    WHERE channel_id = @channel_id::bigint AND external_id = @sender_external_id::text
-    RETURNING contact_id
+-- The webhook hot path in one statement (one round trip, atomic): when the channel exists, the
+-- presented webhook secret matches its stored hash and the sender is already known on it,
+-- record the inbound time on the identity, insert the message once per (channel, external id)
+-- and write its outbox event. No row: unknown channel, wrong secret or new sender (the caller
+-- takes the careful path, which answers 404/401 or creates the contact); message_id NULL: a
+-- redelivery of a stored message.
+WITH ch AS (
+    SELECT id, workspace_id FROM channels
+    WHERE id = @channel_id::bigint AND type = @channel_type::text AND deleted_at IS NULL
+      AND webhook_secret_hash = @webhook_secret_hash::bytea
+), ident AS (
+    UPDATE contact_identities ci
+    SET last_inbound_at = greatest(ci.last_inbound_at, @at::timestamptz),
+        username = CASE WHEN @username::text = '' THEN ci.username ELSE @username::text END
+    FROM ch
+    WHERE ci.channel_id = ch.id AND ci.external_id = @sender_external_id::text
+    RETURNING ci.contact_id, ch.workspace_id
 ), ins AS (
     INSERT INTO messages (workspace_id, contact_id, channel_id, direction, sender_kind, content, content_type,
                           external_id, status, sent_at)
-    SELECT @workspace_id::bigint, ident.contact_id, @channel_id::bigint, 'incoming', 'contact', @content::jsonb,
+    SELECT ident.workspace_id, ident.contact_id, @channel_id::bigint, 'incoming', 'contact', @content::jsonb,
            @content_type::text, @external_id::text, 'delivered', sqlc.narg('sent_at')::timestamptz
     FROM ident
     ON CONFLICT (channel_id, external_id) WHERE external_id IS NOT NULL DO NOTHING
-    RETURNING id, contact_id
+    RETURNING id, contact_id, workspace_id
 ), ev AS (
     INSERT INTO events (workspace_id, type, contact_id, payload)
-    SELECT @workspace_id::bigint, 'message.created', ins.contact_id,
+    SELECT ins.workspace_id, 'message.created', ins.contact_id,
            jsonb_build_object('message_id', ins.id, 'channel_id', @channel_id::bigint, 'direction', 'incoming')
     FROM ins
 )
-SELECT ident.contact_id, ins.id AS message_id
+SELECT ident.contact_id, ident.workspace_id, ins.id AS message_id
 FROM ident LEFT JOIN ins ON true;

@@ -155,65 +155,75 @@ func (q *Queries) MessageGetByIdempotencyKey(ctx context.Context, arg MessageGet
 }
 
 const messageIngestFromKnownSender = `-- name: MessageIngestFromKnownSender :one
-WITH ident AS (
-    UPDATE contact_identities
-    SET last_inbound_at = greatest(last_inbound_at, $1::timestamptz),
-        username = CASE WHEN $2::text = '' THEN username ELSE $2::text END
-    WHERE channel_id = $3::bigint AND external_id = $4::text
-    RETURNING contact_id
+WITH ch AS (
+    SELECT id, workspace_id FROM channels
+    WHERE id = $1::bigint AND type = $2::text AND deleted_at IS NULL
+      AND webhook_secret_hash = $3::bytea
+), ident AS (
+    UPDATE contact_identities ci
+    SET last_inbound_at = greatest(ci.last_inbound_at, $4::timestamptz),
+        username = CASE WHEN $5::text = '' THEN ci.username ELSE $5::text END
+    FROM ch
+    WHERE ci.channel_id = ch.id AND ci.external_id = $6::text
+    RETURNING ci.contact_id, ch.workspace_id
 ), ins AS (
     INSERT INTO messages (workspace_id, contact_id, channel_id, direction, sender_kind, content, content_type,
                           external_id, status, sent_at)
-    SELECT $5::bigint, ident.contact_id, $3::bigint, 'incoming', 'contact', $6::jsonb,
-           $7::text, $8::text, 'delivered', $9::timestamptz
+    SELECT ident.workspace_id, ident.contact_id, $1::bigint, 'incoming', 'contact', $7::jsonb,
+           $8::text, $9::text, 'delivered', $10::timestamptz
     FROM ident
     ON CONFLICT (channel_id, external_id) WHERE external_id IS NOT NULL DO NOTHING
-    RETURNING id, contact_id
+    RETURNING id, contact_id, workspace_id
 ), ev AS (
     INSERT INTO events (workspace_id, type, contact_id, payload)
-    SELECT $5::bigint, 'message.created', ins.contact_id,
-           jsonb_build_object('message_id', ins.id, 'channel_id', $3::bigint, 'direction', 'incoming')
+    SELECT ins.workspace_id, 'message.created', ins.contact_id,
+           jsonb_build_object('message_id', ins.id, 'channel_id', $1::bigint, 'direction', 'incoming')
     FROM ins
 )
-SELECT ident.contact_id, ins.id AS message_id
+SELECT ident.contact_id, ident.workspace_id, ins.id AS message_id
 FROM ident LEFT JOIN ins ON true
 `
 
 type MessageIngestFromKnownSenderParams struct {
-	At               time.Time
-	Username         string
-	ChannelID        int64
-	SenderExternalID string
-	WorkspaceID      int64
-	Content          json.RawMessage
-	ContentType      string
-	ExternalID       string
-	SentAt           *time.Time
+	ChannelID         int64
+	ChannelType       string
+	WebhookSecretHash []byte
+	At                time.Time
+	Username          string
+	SenderExternalID  string
+	Content           json.RawMessage
+	ContentType       string
+	ExternalID        string
+	SentAt            *time.Time
 }
 
 type MessageIngestFromKnownSenderRow struct {
-	ContactID int64
-	MessageID *int64
+	ContactID   int64
+	WorkspaceID int64
+	MessageID   *int64
 }
 
-// The webhook hot path in one statement (one round trip, atomic): for a sender already known on
-// the channel, record the inbound time on the identity, insert the message once per (channel,
-// external id) and write its outbox event. No row: the sender is new (take the slow path);
-// message_id NULL: a redelivery of a stored message.
+// The webhook hot path in one statement (one round trip, atomic): when the channel exists, the
+// presented webhook secret matches its stored hash and the sender is already known on it,
+// record the inbound time on the identity, insert the message once per (channel, external id)
+// and write its outbox event. No row: unknown channel, wrong secret or new sender (the caller
+// takes the careful path, which answers 404/401 or creates the contact); message_id NULL: a
+// redelivery of a stored message.
 func (q *Queries) MessageIngestFromKnownSender(ctx context.Context, arg MessageIngestFromKnownSenderParams) (MessageIngestFromKnownSenderRow, error) {
 	row := q.db.QueryRow(ctx, messageIngestFromKnownSender,
+		arg.ChannelID,
+		arg.ChannelType,
+		arg.WebhookSecretHash,
 		arg.At,
 		arg.Username,
-		arg.ChannelID,
 		arg.SenderExternalID,
-		arg.WorkspaceID,
 		arg.Content,
 		arg.ContentType,
 		arg.ExternalID,
 		arg.SentAt,
 	)
 	var i MessageIngestFromKnownSenderRow
-	err := row.Scan(&i.ContactID, &i.MessageID)
+	err := row.Scan(&i.ContactID, &i.WorkspaceID, &i.MessageID)
 	return i, err
 }
 
