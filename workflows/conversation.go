@@ -38,6 +38,10 @@ type conversation struct {
 	sending     bool
 	// upserted holds the search attribute values last sent, so unchanged ones are not re-sent.
 	upserted map[string]string
+	// cancelSend stops the send in flight; handingOff tells the send loop to stop for good.
+	cancelSend    workflow.CancelFunc
+	handingOff    bool
+	openRequested bool
 }
 
 // ConversationWorkflow looks after one contact's conversation: it attaches inbound messages
@@ -81,7 +85,7 @@ func ConversationWorkflow(ctx workflow.Context, in ConversationInput) (Conversat
 				if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
 					return ConversationResult{}, err
 				}
-				if c.st.Status == "" && len(c.pending) == 0 {
+				if c.st.Status == "" && len(c.pending) == 0 && len(c.st.Outbox) == 0 && !c.sending {
 					return ConversationResult{}, nil
 				}
 				continue
@@ -101,28 +105,26 @@ func ConversationWorkflow(ctx workflow.Context, in ConversationInput) (Conversat
 			continue
 		}
 		if workflow.GetInfo(ctx).GetContinueAsNewSuggested() {
-			return ConversationResult{}, c.continueAsNew(ctx, c.st)
+			return ConversationResult{}, c.continueAsNew(ctx, false)
 		}
 	}
 
-	// Closed: let replies in flight reach the provider, then end. Messages that arrived after the
-	// close belong to the next conversation, which a new run opens.
-	if err := c.quiesce(ctx); err != nil {
+	// Closed: let replies reach the provider, then end. A message that arrives meanwhile belongs
+	// to the next conversation: the sends still waiting move with it to the next run rather than
+	// hold it up (a provider that is down would otherwise delay the new conversation for as long
+	// as the sends retry).
+	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
 		return ConversationResult{}, err
 	}
-	if c.drain(inbound); len(c.pending) > 0 {
-		next := &ConversationState{Seen: c.st.Seen, LastInboundByChannel: c.st.LastInboundByChannel}
-		return ConversationResult{}, c.continueAsNew(ctx, next)
+	if err := workflow.Await(ctx, func() bool {
+		return len(c.pending) > 0 || c.openRequested || (len(c.st.Outbox) == 0 && !c.sending)
+	}); err != nil {
+		return ConversationResult{}, err
+	}
+	if c.drain(inbound); len(c.pending) > 0 || c.openRequested {
+		return ConversationResult{}, c.continueAsNew(ctx, true)
 	}
 	return ConversationResult{ConversationID: c.st.ConversationID, Status: c.st.Status}, nil
-}
-
-// quiesce waits until no update handler runs and no message waits to be sent, the precondition
-// for ending or continuing as new without losing work.
-func (c *conversation) quiesce(ctx workflow.Context) error {
-	return workflow.Await(ctx, func() bool {
-		return workflow.AllHandlersFinished(ctx) && len(c.st.Outbox) == 0 && !c.sending
-	})
 }
 
 // drain moves signals still buffered in the channel into pending: buffered signals are lost when a
@@ -137,14 +139,35 @@ func (c *conversation) drain(ch workflow.ReceiveChannel) {
 	}
 }
 
-func (c *conversation) continueAsNew(ctx workflow.Context, st *ConversationState) error {
-	if err := c.quiesce(ctx); err != nil {
+// continueAsNew starts the next run of this workflow with what must survive: unhandled inbound
+// signals, the outbox and (unless fresh, after a close) the conversation state. Handlers finish
+// first and the send in flight is stopped cleanly, so nothing is lost or sent twice.
+func (c *conversation) continueAsNew(ctx workflow.Context, fresh bool) error {
+	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
+		return err
+	}
+	if err := c.handOff(ctx); err != nil {
 		return err
 	}
 	c.drain(workflow.GetSignalChannel(ctx, SignalInbound))
+	st := c.st
+	if fresh {
+		st = &ConversationState{Seen: c.st.Seen, LastInboundByChannel: c.st.LastInboundByChannel, Outbox: c.st.Outbox}
+	}
 	return workflow.NewContinueAsNewError(ctx, ConversationWorkflowName, ConversationInput{
 		WorkspaceID: c.workspaceID, ContactID: c.contactID, State: st, Pending: c.pending,
 	})
+}
+
+// handOff stops the send loop. A send in flight is cancelled and waited for: an attempt already
+// running on a worker finishes (and records its outcome), a retry waiting for its backoff is
+// dropped, and the message stays in the outbox for the next run, which finds it still pending.
+func (c *conversation) handOff(ctx workflow.Context) error {
+	c.handingOff = true
+	if c.sending && c.cancelSend != nil {
+		c.cancelSend()
+	}
+	return workflow.Await(ctx, func() bool { return !c.sending })
 }
 
 func (c *conversation) handleInbound(ctx workflow.Context, s InboundSignal) error {
@@ -227,7 +250,7 @@ func (c *conversation) markSeen(id int64) {
 // the order agents sent them.
 func (c *conversation) sendLoop(ctx workflow.Context) {
 	for {
-		if err := workflow.Await(ctx, func() bool { return len(c.st.Outbox) > 0 }); err != nil {
+		if err := workflow.Await(ctx, func() bool { return len(c.st.Outbox) > 0 || c.handingOff }); err != nil || c.handingOff {
 			return
 		}
 		job := c.st.Outbox[0]
@@ -239,12 +262,22 @@ func (c *conversation) sendLoop(ctx workflow.Context) {
 			RetryPolicy: &temporal.RetryPolicy{
 				InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 5 * time.Minute,
 			},
-			Summary: fmt.Sprintf("send message %d via %s", job.MessageID, job.ChannelType),
+			// On hand-off, wait for an attempt that is running to finish rather than abandon it.
+			WaitForCancellation: true,
+			Summary:             fmt.Sprintf("send message %d via %s", job.MessageID, job.ChannelType),
 		}
+		sendCtx, cancel := workflow.WithCancel(ctx)
+		c.cancelSend = cancel
 		var out activities.SendResult
-		err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, ao), acts.SendMessage, activities.SendInput{
+		err := workflow.ExecuteActivity(workflow.WithActivityOptions(sendCtx, ao), acts.SendMessage, activities.SendInput{
 			WorkspaceID: c.workspaceID, MessageID: job.MessageID,
 		}).Get(ctx, &out)
+		cancel()
+		c.cancelSend = nil
+		if err != nil && c.handingOff && temporal.IsCanceledError(err) {
+			c.sending = false
+			return
+		}
 		if err != nil {
 			reason := "could not be delivered: " + rootMessage(err)
 			_ = workflow.ExecuteLocalActivity(dbCtx(ctx, "mark message failed"), acts.MessageMarkFailed, activities.MarkFailedInput{
@@ -420,7 +453,10 @@ func (c *conversation) open(ctx workflow.Context, r OpenRequest) (chatcenter.Con
 	}
 	defer c.mu.Unlock()
 	if c.st.Status == chatcenter.ConversationClosed {
-		return chatcenter.Conversation{}, newError(chatcenter.EUNAVAILABLE, "the previous conversation is closing; try again")
+		// This run is finishing the previous conversation; ask it to hand over to a new run,
+		// where the client's retry opens the conversation at once.
+		c.openRequested = true
+		return chatcenter.Conversation{}, newError(chatcenter.EUNAVAILABLE, "the previous conversation is still closing; try again")
 	}
 	source := r.Source
 	if source == "" {

@@ -278,3 +278,46 @@ func TestOpenUpdateOpensConversation(t *testing.T) {
 	require.NoError(t, env.GetWorkflowResult(&res))
 	require.Equal(t, int64(11), res.ConversationID)
 }
+
+// A provider that keeps failing must not hold up the next conversation: when a message arrives
+// after the close, the stuck send is stopped and moves, still pending, to the next run.
+func TestStuckSendMovesToNextRunWhenNewMessageArrivesAfterClose(t *testing.T) {
+	env := newEnv(t)
+	two := int64(2)
+	env.OnActivity(acts.InboundAccept, mock.Anything, mock.Anything).
+		Return(activities.InboundAcceptResult{Opened: true, Conversation: openConv(10, &two)}, nil).Once()
+	env.OnActivity(acts.MessageCreateOutbound, mock.Anything, mock.Anything).
+		Return(activities.OutboundResult{Message: chatcenter.Message{ID: 200}, Created: true, ChannelType: chatcenter.ChannelTelegram}, nil)
+	env.OnActivity(acts.SendMessage, mock.Anything, mock.Anything).
+		Return(activities.SendResult{}, errors.New("provider unreachable"))
+	env.OnActivity(acts.ConversationClose, mock.Anything, mock.Anything).Return(closedConv(10), nil)
+	env.RegisterDelayedCallback(func() { env.SignalWorkflow(SignalInbound, inbound(100)) }, time.Second)
+	env.RegisterDelayedCallback(func() {
+		env.UpdateWorkflow(UpdateSendReply, "r", &updateCallbacks{t: t}, SendReplyRequest{ConversationID: 10, SenderKind: chatcenter.SenderUser, SenderUserID: 2,
+			Content: chatcenter.Content{Type: "text", Text: "x"}, IdempotencyKey: "k"})
+	}, 2*time.Second)
+	env.RegisterDelayedCallback(func() {
+		env.UpdateWorkflow(UpdateClose, "c", &updateCallbacks{t: t}, CloseRequest{ConversationID: 10})
+	}, 3*time.Second)
+	env.RegisterDelayedCallback(func() { env.SignalWorkflow(SignalInbound, inbound(101)) }, 5*time.Minute)
+	env.ExecuteWorkflow(ConversationWorkflowName, ConversationInput{WorkspaceID: 1, ContactID: 2})
+	var can *workflow.ContinueAsNewError
+	require.True(t, errors.As(env.GetWorkflowError(), &can), "want continue-as-new, got %v", env.GetWorkflowError())
+	var next ConversationInput
+	require.NoError(t, converterDecode(can, &next))
+	require.Equal(t, []OutboundJob{{MessageID: 200, ChannelType: chatcenter.ChannelTelegram}}, next.State.Outbox)
+	require.Len(t, next.Pending, 1)
+	require.Zero(t, next.State.ConversationID)
+	env.AssertNotCalled(t, "MessageMarkFailed", mock.Anything, mock.Anything)
+}
+
+// A new run that inherits an outbox sends it even before any conversation is open.
+func TestInheritedOutboxIsSent(t *testing.T) {
+	env := newEnv(t)
+	env.OnActivity(acts.SendMessage, mock.Anything, activities.SendInput{WorkspaceID: 1, MessageID: 200}).
+		Return(activities.SendResult{Status: chatcenter.StatusSent}, nil).Once()
+	env.ExecuteWorkflow(ConversationWorkflowName, ConversationInput{WorkspaceID: 1, ContactID: 2,
+		State: &ConversationState{Outbox: []OutboundJob{{MessageID: 200, ChannelType: chatcenter.ChannelTelegram}}}})
+	require.NoError(t, env.GetWorkflowError())
+	env.AssertExpectations(t)
+}
