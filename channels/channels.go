@@ -7,6 +7,9 @@ package channels
 import (
 	"errors"
 	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/chatcenterhq/chatcenter"
@@ -90,3 +93,30 @@ var ErrUnauthorized = errors.New("webhook authentication failed")
 
 // ErrMalformed wraps a webhook body that cannot be parsed.
 var ErrMalformed = errors.New("malformed webhook body")
+
+// DefaultRetryAfter is the wait used when a provider rate-limits without saying for how long.
+const DefaultRetryAfter = time.Second
+
+// RetryAfter reads a Retry-After header given as seconds or as an HTTP date; without a usable
+// value it returns DefaultRetryAfter.
+func RetryAfter(h http.Header) time.Duration {
+	v := strings.TrimSpace(h.Get("Retry-After"))
+	if n, err := strconv.Atoi(v); err == nil && n > 0 {
+		return time.Duration(n) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		if d := time.Until(t); d > 0 {
+			return d
+		}
+	}
+	return DefaultRetryAfter
+}
+
+// Redact replaces every occurrence of a secret in text a provider wrote (error descriptions,
+// URLs in transport errors), so tokens never reach logs or users.
+func Redact(s, secret string) string {
+	if secret == "" {
+		return s
+	}
+	return strings.ReplaceAll(s, secret, "<redacted>")
+}

@@ -20,9 +20,6 @@ import (
 // maxResponseBytes bounds what we read of an integration's answer; real answers are tiny.
 const maxResponseBytes = 1 << 20
 
-// defaultRetryAfter is used when a 429 does not say how long to wait.
-const defaultRetryAfter = time.Second
-
 // Client sends outbound messages to one custom channel's integration server. It is safe for
 // concurrent use.
 type Client struct {
@@ -112,7 +109,7 @@ func (c *Client) Send(ctx context.Context, m channels.OutboundMessage) (channels
 		// answer properly on the next attempt (and dedupe by Idempotency-Key).
 		return channels.SendResult{}, fmt.Errorf("custom channel: HTTP %d without mId", code)
 	case code == http.StatusTooManyRequests:
-		return channels.SendResult{}, &channels.RateLimitError{RetryAfter: retryAfter(resp.Header), Reason: c.reason(code, data)}
+		return channels.SendResult{}, &channels.RateLimitError{RetryAfter: channels.RetryAfter(resp.Header), Reason: c.reason(code, data)}
 	case code >= 400 && code < 500:
 		return channels.SendResult{}, &channels.PermanentError{Code: code, Reason: c.reason(code, data)}
 	}
@@ -178,26 +175,9 @@ func (c *Client) reason(code int, data []byte) string {
 	return "HTTP " + strconv.Itoa(code)
 }
 
-// retryAfter reads Retry-After as seconds or an HTTP date, defaulting to one second.
-func retryAfter(h http.Header) time.Duration {
-	v := strings.TrimSpace(h.Get("Retry-After"))
-	if n, err := strconv.Atoi(v); err == nil && n > 0 {
-		return time.Duration(n) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		if d := time.Until(t); d > 0 {
-			return d
-		}
-	}
-	return defaultRetryAfter
-}
-
 // redact removes the API token from text we did not write ourselves.
 func (c *Client) redact(s string) string {
-	if c.cfg.APIToken == "" {
-		return s
-	}
-	return strings.ReplaceAll(s, c.cfg.APIToken, "<redacted>")
+	return channels.Redact(s, c.cfg.APIToken)
 }
 
 // errorf builds a retryable error for a transport failure. The api_url may carry credentials of

@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/chatcenterhq/chatcenter"
@@ -23,9 +22,6 @@ var allowedUpdates = []string{"message", "edited_message", "callback_query"}
 
 // maxResponseBytes bounds what we read of a Bot API answer; real answers are a few KB.
 const maxResponseBytes = 1 << 20
-
-// defaultRetryAfter is used when Telegram says 429 without telling us how long to wait.
-const defaultRetryAfter = time.Second
 
 // Client calls the Bot API for one bot. It is safe for concurrent use.
 type Client struct {
@@ -190,7 +186,7 @@ func (c *Client) call(ctx context.Context, method string, payload, out any) erro
 		// Not Telegram speaking (a proxy, a load balancer): transient as far as we can tell, but a
 		// bare 429 is still throttling.
 		if resp.StatusCode == http.StatusTooManyRequests {
-			return &channels.RateLimitError{RetryAfter: retryAfterHeader(resp.Header), Reason: "Too Many Requests"}
+			return &channels.RateLimitError{RetryAfter: channels.RetryAfter(resp.Header), Reason: "Too Many Requests"}
 		}
 		return fmt.Errorf("telegram %s: HTTP %d with a non-JSON body", method, resp.StatusCode)
 	}
@@ -213,7 +209,7 @@ func (c *Client) call(ctx context.Context, method string, payload, out any) erro
 	}
 	switch {
 	case code == http.StatusTooManyRequests || (r.Parameters != nil && r.Parameters.RetryAfter > 0):
-		wait := retryAfterHeader(resp.Header)
+		wait := channels.RetryAfter(resp.Header)
 		if r.Parameters != nil && r.Parameters.RetryAfter > 0 {
 			wait = time.Duration(r.Parameters.RetryAfter) * time.Second
 		}
@@ -231,29 +227,9 @@ func (c *Client) call(ctx context.Context, method string, payload, out any) erro
 	return fmt.Errorf("telegram %s: error %d: %s", method, code, desc)
 }
 
-// retryAfterHeader reads Retry-After as seconds or an HTTP date, defaulting to one second.
-func retryAfterHeader(h http.Header) time.Duration {
-	v := strings.TrimSpace(h.Get("Retry-After"))
-	if v == "" {
-		return defaultRetryAfter
-	}
-	if n, err := strconv.Atoi(v); err == nil && n > 0 {
-		return time.Duration(n) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		if d := time.Until(t); d > 0 {
-			return d
-		}
-	}
-	return defaultRetryAfter
-}
-
 // redact removes the bot token from s: any text we did not write ourselves might quote the URL.
 func (c *Client) redact(s string) string {
-	if c.cfg.BotToken == "" {
-		return s
-	}
-	return strings.ReplaceAll(s, c.cfg.BotToken, "<redacted>")
+	return channels.Redact(s, c.cfg.BotToken)
 }
 
 // errorf builds a retryable error for a transport failure. *url.Error quotes the full URL, token

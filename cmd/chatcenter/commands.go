@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"os"
 	"strings"
@@ -15,6 +16,7 @@ import (
 	"github.com/chatcenterhq/chatcenter/api"
 	"github.com/chatcenterhq/chatcenter/db"
 	"github.com/chatcenterhq/chatcenter/devserver"
+	"github.com/chatcenterhq/chatcenter/secret"
 	"github.com/chatcenterhq/chatcenter/worker"
 	"github.com/chatcenterhq/chatcenter/workflows"
 )
@@ -77,26 +79,43 @@ func runDev(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	return serveHTTP(ctx, ln, srv.Handler(), log)
 }
 
-// runServe runs the stateless API process.
-func runServe(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
+// deps are what serve and worker share: a migrated database, the sealing key and a Temporal client.
+type deps struct {
+	log *slog.Logger
+	db  *db.DB
+	box *secret.Box
+	tc  client.Client
+}
+
+func openDeps(ctx context.Context, cfg config, stderr io.Writer) (*deps, func(), error) {
 	log := cfg.logger(stderr, false)
 	d, closeDB, err := openDatabase(ctx, cfg, false, log)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
-	defer closeDB()
 	box, err := secretBox(cfg, false, log)
 	if err != nil {
-		return err
-	}
-	if err := bootstrap(ctx, d, cfg, stdout); err != nil {
-		return err
+		closeDB()
+		return nil, nil, err
 	}
 	tc, err := dialTemporal(cfg, log)
 	if err != nil {
+		closeDB()
+		return nil, nil, err
+	}
+	return &deps{log: log, db: d, box: box, tc: tc}, func() { tc.Close(); closeDB() }, nil
+}
+
+// runServe runs the stateless API process.
+func runServe(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
+	dp, done, err := openDeps(ctx, cfg, stderr)
+	if err != nil {
 		return err
 	}
-	defer tc.Close()
+	defer done()
+	if err := bootstrap(ctx, dp.db, cfg, stdout); err != nil {
+		return err
+	}
 	addr := cfg.HTTPAddr
 	if addr == "" {
 		addr = ":8080"
@@ -109,35 +128,25 @@ func runServe(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	if strings.HasPrefix(addr, ":") {
 		local = "http://127.0.0.1" + addr
 	}
-	srv := &api.Server{DB: d, Temporal: tc, Box: box, Log: log, PublicURL: cfg.PublicURL, LocalURL: local, TokenTTL: cfg.TokenTTL}
-	log.Info("API listening", "addr", ln.Addr().String())
-	return serveHTTP(ctx, ln, srv.Handler(), log)
+	srv := &api.Server{DB: dp.db, Temporal: dp.tc, Box: dp.box, Log: dp.log, PublicURL: cfg.PublicURL, LocalURL: local, TokenTTL: cfg.TokenTTL}
+	dp.log.Info("API listening", "addr", ln.Addr().String())
+	return serveHTTP(ctx, ln, srv.Handler(), dp.log)
 }
 
 // runWorker runs the Temporal workers until interrupted.
 func runWorker(ctx context.Context, cfg config, stderr io.Writer) error {
-	log := cfg.logger(stderr, false)
-	d, closeDB, err := openDatabase(ctx, cfg, false, log)
+	dp, done, err := openDeps(ctx, cfg, stderr)
 	if err != nil {
 		return err
 	}
-	defer closeDB()
-	box, err := secretBox(cfg, false, log)
+	defer done()
+	workers, err := worker.Start(dp.tc, activities.New(dp.db, dp.box, dp.log))
 	if err != nil {
 		return err
 	}
-	tc, err := dialTemporal(cfg, log)
-	if err != nil {
-		return err
-	}
-	defer tc.Close()
-	workers, err := worker.Start(tc, activities.New(d, box, log))
-	if err != nil {
-		return err
-	}
-	log.Info("workers running", "namespace", cfg.TemporalNamespace, "task_queue", workflows.TaskQueue)
+	dp.log.Info("workers running", "namespace", cfg.TemporalNamespace, "task_queue", workflows.TaskQueue)
 	<-ctx.Done()
-	log.Info("stopping workers")
+	dp.log.Info("stopping workers")
 	workers.Stop()
 	return nil
 }
