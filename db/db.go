@@ -31,6 +31,9 @@ func Migrations() fs.FS {
 	return sub
 }
 
+// defaultMaxConns is the pool size when the URL does not set one.
+const defaultMaxConns = 20
+
 // DB is the pool plus the generated queries bound to it.
 type DB struct {
 	Pool *pgxpool.Pool
@@ -42,6 +45,11 @@ func Open(ctx context.Context, databaseURL string) (*DB, error) {
 	cfg, err := pgxpool.ParseConfig(databaseURL)
 	if err != nil {
 		return nil, fmt.Errorf("parse database url: %w", err)
+	}
+	// pgxpool's default (the number of CPUs, at least 4) queues concurrent webhooks behind a few
+	// connections; ?pool_max_conns= in the URL overrides this.
+	if !strings.Contains(databaseURL, "pool_max_conns") {
+		cfg.MaxConns = defaultMaxConns
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
