@@ -11,7 +11,12 @@ type User struct {
 	Role         Role         `json:"role"`
 	Availability Availability `json:"availability"`
 	Active       bool         `json:"active"`
-	CreatedAt    time.Time    `json:"created_at"`
+	Timezone     string       `json:"timezone"`
+	Language     string       `json:"language"`
+	// Restrictions narrow what a manager or agent may do (respond.io's user restrictions).
+	Restrictions map[string]bool `json:"restrictions"`
+	LastSeenAt   *time.Time      `json:"last_seen_at"`
+	CreatedAt    time.Time       `json:"created_at"`
 }
 
 // Channel is a connected messaging account. Its configuration holds secrets and is never part of

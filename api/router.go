@@ -34,6 +34,8 @@ type Server struct {
 	TokenTTL time.Duration
 	// UpdateTimeout bounds how long an agent action waits for the conversation workflow.
 	UpdateTimeout time.Duration
+
+	routes []Route
 }
 
 func (s *Server) defaults() {
@@ -54,6 +56,7 @@ func (s *Server) defaults() {
 // Handler returns the HTTP handler with every route.
 func (s *Server) Handler() http.Handler {
 	s.defaults()
+	s.routes = nil
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
@@ -63,37 +66,56 @@ func (s *Server) Handler() http.Handler {
 		c.AbortWithStatusJSON(http.StatusMethodNotAllowed, errorBody{Error: errorDetail{Code: "method_not_allowed", Message: "method not allowed"}})
 	})
 
-	r.GET("/", s.index)
-	r.GET("/healthz", s.healthz)
-	r.GET("/readyz", s.readyz)
-	r.POST("/webhooks/:type/:channelID", s.webhook)
+	h := func(method, path string, p Permission, fn gin.HandlerFunc) { s.handle(r, method, path, p, fn) }
+	const get, post, patch, put, del = http.MethodGet, http.MethodPost, http.MethodPatch, http.MethodPut, http.MethodDelete
 
-	v1 := r.Group("/api/v1")
-	v1.GET("/healthz", s.healthz)
-	v1.GET("/readyz", s.readyz)
-	v1.POST("/auth/login", s.login)
+	h(get, "/", PermPublic, s.index)
+	h(get, "/healthz", PermPublic, s.healthz)
+	h(get, "/readyz", PermPublic, s.readyz)
+	h(post, "/webhooks/:type/:channelID", PermPublic, s.webhook)
 
-	authed := v1.Group("", s.authenticate())
-	authed.GET("/me", s.me)
-	authed.POST("/auth/logout", s.logout)
+	const v1 = "/api/v1"
+	h(get, v1+"/healthz", PermPublic, s.healthz)
+	h(get, v1+"/readyz", PermPublic, s.readyz)
+	h(post, v1+"/auth/login", PermPublic, s.login)
+	h(post, v1+"/auth/logout", PermMember, s.logout)
+	h(get, v1+"/me", PermMember, s.me)
 
-	admins := authed.Group("", s.requireRole(chatcenter.RoleOwner, chatcenter.RoleManager))
-	admins.POST("/channels", s.createChannel)
-	admins.GET("/channels", s.listChannels)
-	admins.GET("/channels/:id", s.getChannel)
-	admins.PATCH("/channels/:id", s.updateChannel)
-	admins.DELETE("/channels/:id", s.deleteChannel)
+	// Channels.
+	h(post, v1+"/channels", PermChannelsManage, s.createChannel)
+	h(get, v1+"/channels", PermChannelsManage, s.listChannels)
+	h(get, v1+"/channels/:id", PermChannelsManage, s.getChannel)
+	h(patch, v1+"/channels/:id", PermChannelsManage, s.updateChannel)
+	h(del, v1+"/channels/:id", PermChannelsManage, s.deleteChannel)
 
-	authed.GET("/conversations", s.listConversations)
-	authed.GET("/conversations/:id", s.getConversation)
-	authed.GET("/conversations/:id/messages", s.listConversationMessages)
-	authed.POST("/conversations/:id/messages", s.sendMessage)
-	authed.POST("/conversations/:id/assign", s.assignConversation)
-	authed.POST("/conversations/:id/unassign", s.unassignConversation)
-	authed.POST("/conversations/:id/close", s.closeConversation)
+	// Conversations.
+	h(get, v1+"/conversations", PermMember, s.listConversations)
+	h(get, v1+"/conversations/:id", PermMember, s.getConversation)
+	h(get, v1+"/conversations/:id/messages", PermMember, s.listConversationMessages)
+	h(post, v1+"/conversations/:id/messages", PermMember, s.sendMessage)
+	h(post, v1+"/conversations/:id/assign", PermMember, s.assignConversation)
+	h(post, v1+"/conversations/:id/unassign", PermMember, s.unassignConversation)
+	h(post, v1+"/conversations/:id/close", PermMember, s.closeConversation)
 
-	authed.GET("/contacts/:id", s.getContact)
-	authed.GET("/contacts/:id/messages", s.listContactMessages)
-	authed.POST("/contacts/:id/conversation/open", s.openConversation)
+	// Contacts.
+	h(get, v1+"/contacts/:id", PermMember, s.getContact)
+	h(get, v1+"/contacts/:id/messages", PermMember, s.listContactMessages)
+	h(post, v1+"/contacts/:id/conversation/open", PermMember, s.openConversation)
+
+	// Users, availability and teams.
+
+	// Inbox.
+
+	// Contacts: CRUD, tags, fields, lifecycle.
+
+	// Comments, notifications, snippets.
+
+	// Files.
+
+	// Settings.
+
+	// Realtime.
+
+	_, _ = put, patch
 	return r
 }

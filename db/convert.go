@@ -11,10 +11,13 @@ import (
 
 // ToUser maps a users row.
 func ToUser(u dbsqlc.User) chatcenter.User {
+	restrictions := map[string]bool{}
+	_ = json.Unmarshal(u.Restrictions, &restrictions)
 	return chatcenter.User{
 		ID: u.ID, WorkspaceID: u.WorkspaceID, Email: u.Email, Name: u.Name,
 		Role: chatcenter.Role(u.Role), Availability: chatcenter.Availability(u.Availability),
-		Active: u.Active, CreatedAt: u.CreatedAt,
+		Active: u.Active, Timezone: u.Timezone, Language: u.Language, Restrictions: restrictions,
+		LastSeenAt: u.LastSeenAt, CreatedAt: u.CreatedAt,
 	}
 }
 

@@ -147,22 +147,29 @@ type TeamMember struct {
 }
 
 type User struct {
-	ID           int64
-	WorkspaceID  int64
-	Email        string
-	PasswordHash string
-	Name         string
-	Role         string
-	Availability string
-	Active       bool
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
+	ID            int64
+	WorkspaceID   int64
+	Email         string
+	PasswordHash  string
+	Name          string
+	Role          string
+	Availability  string
+	Active        bool
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+	Timezone      string
+	Language      string
+	Restrictions  json.RawMessage
+	LastSeenAt    *time.Time
+	DeactivatedAt *time.Time
 }
 
 type Workspace struct {
-	ID        int64
-	Name      string
-	Timezone  string
-	Language  string
-	CreatedAt time.Time
+	ID              int64
+	Name            string
+	Timezone        string
+	Language        string
+	CreatedAt       time.Time
+	ClosingNoteMode string
+	AutoAwayMinutes int32
 }

@@ -31,7 +31,7 @@ func (q *Queries) WorkspaceCount(ctx context.Context) (int64, error) {
 }
 
 const workspaceGetByID = `-- name: WorkspaceGetByID :one
-SELECT id, name, timezone, language, created_at FROM workspaces WHERE id = $1::bigint
+SELECT id, name, timezone, language, created_at, closing_note_mode, auto_away_minutes FROM workspaces WHERE id = $1::bigint
 `
 
 func (q *Queries) WorkspaceGetByID(ctx context.Context, id int64) (Workspace, error) {
@@ -43,6 +43,8 @@ func (q *Queries) WorkspaceGetByID(ctx context.Context, id int64) (Workspace, er
 		&i.Timezone,
 		&i.Language,
 		&i.CreatedAt,
+		&i.ClosingNoteMode,
+		&i.AutoAwayMinutes,
 	)
 	return i, err
 }
@@ -50,7 +52,7 @@ func (q *Queries) WorkspaceGetByID(ctx context.Context, id int64) (Workspace, er
 const workspaceInsert = `-- name: WorkspaceInsert :one
 INSERT INTO workspaces (name, timezone, language)
 VALUES ($1::text, $2::text, $3::text)
-RETURNING id, name, timezone, language, created_at
+RETURNING id, name, timezone, language, created_at, closing_note_mode, auto_away_minutes
 `
 
 type WorkspaceInsertParams struct {
@@ -68,6 +70,8 @@ func (q *Queries) WorkspaceInsert(ctx context.Context, arg WorkspaceInsertParams
 		&i.Timezone,
 		&i.Language,
 		&i.CreatedAt,
+		&i.ClosingNoteMode,
+		&i.AutoAwayMinutes,
 	)
 	return i, err
 }
