@@ -44,6 +44,7 @@ type Contact struct {
 	Tags         []string          `json:"tags"`
 	Lifecycle    string            `json:"lifecycle"`
 	Blocked      bool              `json:"blocked"`
+	BotPaused    bool              `json:"bot_paused"`
 	AssigneeID   *int64            `json:"assignee_id"`
 	Identities   []ContactIdentity `json:"identities,omitempty"`
 	CreatedAt    time.Time         `json:"created_at"`

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/chatcenterhq/chatcenter"
@@ -189,6 +190,13 @@ func (a *Activities) ConversationAssign(ctx context.Context, in AssignInput) (ch
 				return err
 			}
 		}
+		if in.TeamID != 0 {
+			if _, err := q.InboxTeamGet(ctx, dbsqlc.InboxTeamGetParams{WorkspaceID: in.WorkspaceID, ID: in.TeamID}); db.IsNoRows(err) {
+				return chatcenter.Errorf(chatcenter.EINVALID, "team %d does not exist in this workspace", in.TeamID)
+			} else if err != nil {
+				return err
+			}
+		}
 		conv, err := q.ConversationSetAssignee(ctx, dbsqlc.ConversationSetAssigneeParams{
 			ID: in.ConversationID, AssigneeID: nonZero(in.AssigneeID), TeamID: nonZero(in.TeamID), At: time.Now().UTC(),
 		})
@@ -228,6 +236,11 @@ type CloseInput struct {
 func (a *Activities) ConversationClose(ctx context.Context, in CloseInput) (chatcenter.Conversation, error) {
 	var out chatcenter.Conversation
 	err := a.DB.WithTx(ctx, func(q *dbsqlc.Queries) error {
+		if in.Source == chatcenter.SourceUser || in.Source == chatcenter.SourceAPI {
+			if err := checkClosingNote(ctx, q, in); err != nil {
+				return err
+			}
+		}
 		conv, err := q.ConversationClose(ctx, dbsqlc.ConversationCloseParams{
 			ID: in.ConversationID, At: time.Now().UTC(), ClosedBy: nonZero(in.ActorUserID),
 			ClosedSource: string(in.Source), Category: nonEmpty(in.Category), Summary: nonEmpty(in.Summary),
@@ -245,6 +258,35 @@ func (a *Activities) ConversationClose(ctx context.Context, in CloseInput) (chat
 		})
 	})
 	return out, domainError(err)
+}
+
+// checkClosingNote applies the workspace's closing-note mode to a close by a person or the API
+// (flows and auto-close set their own notes): optional, category required, category and summary
+// required, or disabled; a category must be one of the workspace's categories when it has any.
+func checkClosingNote(ctx context.Context, q *dbsqlc.Queries, in CloseInput) error {
+	st, err := q.ClosingNoteSettings(ctx, in.WorkspaceID)
+	if err != nil {
+		return fmt.Errorf("load closing-note settings: %w", err)
+	}
+	switch st.ClosingNoteMode {
+	case "disabled":
+		if in.Category != "" || in.Summary != "" {
+			return chatcenter.Errorf(chatcenter.EINVALID, "closing notes are disabled in this workspace")
+		}
+		return nil
+	case "category_required":
+		if in.Category == "" {
+			return chatcenter.Errorf(chatcenter.EINVALID, "a closing-note category is required")
+		}
+	case "all_required":
+		if in.Category == "" || in.Summary == "" {
+			return chatcenter.Errorf(chatcenter.EINVALID, "a closing-note category and summary are required")
+		}
+	}
+	if in.Category != "" && len(st.Categories) > 0 && !slices.Contains(st.Categories, in.Category) {
+		return chatcenter.Errorf(chatcenter.EINVALID, "category %q is not one of the workspace's closing-note categories", in.Category)
+	}
+	return nil
 }
 
 // OutboundInput asks to store an outgoing message before it is sent.

@@ -15,11 +15,22 @@ func (s *Server) loadContact(c *gin.Context) (dbsqlc.Contact, error) {
 	if err != nil {
 		return dbsqlc.Contact{}, chatcenter.Errorf(chatcenter.ENOTFOUND, "contact not found")
 	}
-	ct, err := s.DB.ContactGetByID(c.Request.Context(), dbsqlc.ContactGetByIDParams{WorkspaceID: currentUser(c).WorkspaceID, ID: id})
+	u := currentUser(c)
+	ct, err := s.DB.ContactGetByID(c.Request.Context(), dbsqlc.ContactGetByIDParams{WorkspaceID: u.WorkspaceID, ID: id})
 	if db.IsNoRows(err) {
 		return ct, chatcenter.Errorf(chatcenter.ENOTFOUND, "contact not found")
 	}
-	return ct, err
+	if err != nil {
+		return ct, err
+	}
+	ok, err := s.canSee(c.Request.Context(), u, ct.AssigneeID)
+	if err != nil {
+		return ct, err
+	}
+	if !ok {
+		return ct, chatcenter.Errorf(chatcenter.ENOTFOUND, "contact not found")
+	}
+	return ct, nil
 }
 
 func (s *Server) getContact(c *gin.Context) {

@@ -25,72 +25,27 @@ type conversationCursor struct {
 	ID int64     `json:"id"`
 }
 
-func (s *Server) listConversations(c *gin.Context) {
-	u := currentUser(c)
-	var cur conversationCursor
-	limit, hasCursor, err := page(c, &cur)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	p := dbsqlc.ConversationListParams{WorkspaceID: u.WorkspaceID, Max: limit + 1}
-	switch st := c.Query("status"); st {
-	case "":
-	case string(chatcenter.ConversationOpen), string(chatcenter.ConversationClosed):
-		p.Status = &st
-	default:
-		s.fail(c, invalid("status must be open or closed"))
-		return
-	}
-	switch a := c.Query("assignee"); a {
-	case "":
-	case "me":
-		p.AssigneeID = &u.ID
-	case "unassigned":
-		p.Unassigned = true
-	default:
-		id, err := strconv.ParseInt(a, 10, 64)
-		if err != nil || id <= 0 {
-			s.fail(c, invalid("assignee must be me, unassigned or a user id"))
-			return
-		}
-		p.AssigneeID = &id
-	}
-	if ch := c.Query("channel"); ch != "" {
-		id, err := strconv.ParseInt(ch, 10, 64)
-		if err != nil || id <= 0 {
-			s.fail(c, invalid("channel must be a channel id"))
-			return
-		}
-		p.ChannelID = &id
-	}
-	if hasCursor {
-		p.CursorAt, p.CursorID = &cur.At, &cur.ID
-	}
-	rows, err := s.DB.ConversationList(c.Request.Context(), p)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	out := listResponse[chatcenter.Conversation]{Items: db.MapSlice(rows, db.ToConversation)}
-	if len(rows) > int(limit) {
-		out.Items = out.Items[:limit]
-		last := out.Items[limit-1]
-		out.NextCursor = encodeCursor(conversationCursor{At: last.LastActivityAt, ID: last.ID})
-	}
-	c.JSON(http.StatusOK, out)
-}
-
 func (s *Server) loadConversation(c *gin.Context) (dbsqlc.Conversation, error) {
 	id, err := pathID(c, "id")
 	if err != nil {
 		return dbsqlc.Conversation{}, chatcenter.Errorf(chatcenter.ENOTFOUND, "conversation not found")
 	}
-	conv, err := s.DB.ConversationGetByID(c.Request.Context(), dbsqlc.ConversationGetByIDParams{WorkspaceID: currentUser(c).WorkspaceID, ID: id})
+	u := currentUser(c)
+	conv, err := s.DB.ConversationGetByID(c.Request.Context(), dbsqlc.ConversationGetByIDParams{WorkspaceID: u.WorkspaceID, ID: id})
 	if db.IsNoRows(err) {
 		return conv, chatcenter.Errorf(chatcenter.ENOTFOUND, "conversation not found")
 	}
-	return conv, err
+	if err != nil {
+		return conv, err
+	}
+	ok, err := s.canSee(c.Request.Context(), u, conv.AssigneeID)
+	if err != nil {
+		return conv, err
+	}
+	if !ok {
+		return conv, chatcenter.Errorf(chatcenter.ENOTFOUND, "conversation not found")
+	}
+	return conv, nil
 }
 
 func (s *Server) getConversation(c *gin.Context) {
@@ -209,12 +164,18 @@ func (s *Server) assignConversation(c *gin.Context) {
 		return
 	}
 	if req.UserID <= 0 && req.TeamID <= 0 {
-		s.fail(c, invalid("user_id is required"))
+		s.fail(c, invalid("user_id or team_id is required"))
 		return
 	}
 	if req.UserID > 0 {
 		if _, err := s.DB.UserGetByID(c.Request.Context(), dbsqlc.UserGetByIDParams{WorkspaceID: conv.WorkspaceID, ID: req.UserID}); db.IsNoRows(err) {
 			s.fail(c, invalid("user %d is not a member of this workspace", req.UserID))
+			return
+		}
+	}
+	if req.TeamID > 0 {
+		if _, err := s.DB.InboxTeamGet(c.Request.Context(), dbsqlc.InboxTeamGetParams{WorkspaceID: conv.WorkspaceID, ID: req.TeamID}); db.IsNoRows(err) {
+			s.fail(c, invalid("team %d does not exist in this workspace", req.TeamID))
 			return
 		}
 	}
@@ -315,8 +276,7 @@ func temporalError(err error) error {
 	return err
 }
 
-// openConversation opens a conversation for a contact (respond.io's "Open" button). When no
-// workflow runs for the contact, update-with-start starts one.
+// openConversation opens a conversation for a contact (respond.io's "Open" button).
 func (s *Server) openConversation(c *gin.Context) {
 	contact, err := s.loadContact(c)
 	if err != nil {
@@ -327,27 +287,33 @@ func (s *Server) openConversation(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	ctx, cancel := context.WithTimeout(c.Request.Context(), s.UpdateTimeout)
+	out, err := s.open(c.Request.Context(), currentUser(c), contact.WorkspaceID, contact.ID)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+// open sends the open update to the contact's conversation workflow, starting the workflow
+// (update-with-start) when none runs. The contact's open conversation comes back, new or not.
+func (s *Server) open(ctx context.Context, u *chatcenter.User, workspaceID, contactID int64) (chatcenter.Conversation, error) {
+	var out chatcenter.Conversation
+	ctx, cancel := context.WithTimeout(ctx, s.UpdateTimeout)
 	defer cancel()
-	opts := workflows.ConversationStartOptions(contact.WorkspaceID, contact.ID)
+	opts := workflows.ConversationStartOptions(workspaceID, contactID)
 	opts.WorkflowIDConflictPolicy = enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING
 	op := s.Temporal.NewWithStartWorkflowOperation(opts, workflows.ConversationWorkflowName,
-		workflows.ConversationInput{WorkspaceID: contact.WorkspaceID, ContactID: contact.ID})
+		workflows.ConversationInput{WorkspaceID: workspaceID, ContactID: contactID})
 	h, err := s.Temporal.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
 		StartWorkflowOperation: op,
 		UpdateOptions: client.UpdateWorkflowOptions{
 			UpdateName: workflows.UpdateOpen, WaitForStage: client.WorkflowUpdateStageCompleted,
-			Args: []any{workflows.OpenRequest{ActorUserID: currentUser(c).ID, Source: chatcenter.SourceUser}},
+			Args: []any{workflows.OpenRequest{ActorUserID: u.ID, Source: chatcenter.SourceUser}},
 		},
 	})
 	if err != nil {
-		s.fail(c, temporalError(err))
-		return
+		return out, temporalError(err)
 	}
-	var out chatcenter.Conversation
-	if err := h.Get(ctx, &out); err != nil {
-		s.fail(c, temporalError(err))
-		return
-	}
-	c.JSON(http.StatusOK, out)
+	return out, temporalError(h.Get(ctx, &out))
 }

@@ -105,6 +105,11 @@ func (s *Server) Handler() http.Handler {
 	// Users, availability and teams.
 
 	// Inbox.
+	h(get, v1+"/inbox/counts", PermMember, s.inboxCounts)
+	h(post, v1+"/conversations/:id/read", PermMember, s.markRead)
+	h(post, v1+"/conversations/:id/reopen", PermMember, s.reopenConversation)
+	h(post, v1+"/contacts/:id/bot/pause", PermMember, s.setBotPaused(true))
+	h(post, v1+"/contacts/:id/bot/resume", PermMember, s.setBotPaused(false))
 
 	// Contacts: CRUD, tags, fields, lifecycle.
 

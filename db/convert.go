@@ -40,7 +40,7 @@ func ToContact(c dbsqlc.Contact) chatcenter.Contact {
 	return chatcenter.Contact{
 		ID: c.ID, WorkspaceID: c.WorkspaceID, FirstName: c.FirstName, LastName: c.LastName,
 		Phone: c.Phone, Email: c.Email, Language: c.Language, CountryCode: c.CountryCode,
-		CustomFields: fields, Tags: tags, Lifecycle: c.Lifecycle, Blocked: c.Blocked,
+		CustomFields: fields, Tags: tags, Lifecycle: c.Lifecycle, Blocked: c.Blocked, BotPaused: c.BotPaused,
 		AssigneeID: c.AssigneeID, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
 	}
 }

@@ -60,19 +60,6 @@ SET status = 'closed',
 WHERE id = @id::bigint AND status = 'open'
 RETURNING *;
 
--- name: ConversationList :many
--- Inbox list, newest activity first, keyset-paginated on (last_activity_at, id).
-SELECT * FROM conversations
-WHERE workspace_id = @workspace_id::bigint
-  AND (sqlc.narg('status')::text IS NULL OR status = sqlc.narg('status')::text)
-  AND (NOT @unassigned::boolean OR assignee_id IS NULL)
-  AND (sqlc.narg('assignee_id')::bigint IS NULL OR assignee_id = sqlc.narg('assignee_id')::bigint)
-  AND (sqlc.narg('channel_id')::bigint IS NULL OR channel_id = sqlc.narg('channel_id')::bigint)
-  AND (sqlc.narg('cursor_at')::timestamptz IS NULL
-       OR (last_activity_at, id) < (sqlc.narg('cursor_at')::timestamptz, sqlc.narg('cursor_id')::bigint))
-ORDER BY last_activity_at DESC, id DESC
-LIMIT @max::int;
-
 -- name: ConversationAttachInbound :one
 -- The common inbound case in one statement: the contact has an open conversation, and the
 -- message (not yet attached) joins it and is counted. No row: no open conversation, or the

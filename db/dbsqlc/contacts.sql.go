@@ -11,7 +11,7 @@ import (
 )
 
 const contactGetByID = `-- name: ContactGetByID :one
-SELECT id, workspace_id, first_name, last_name, phone, email, language, country_code, custom_fields, tags, lifecycle, blocked, assignee_id, created_at, updated_at FROM contacts WHERE workspace_id = $1::bigint AND id = $2::bigint
+SELECT id, workspace_id, first_name, last_name, phone, email, language, country_code, custom_fields, tags, lifecycle, blocked, assignee_id, created_at, updated_at, bot_paused FROM contacts WHERE workspace_id = $1::bigint AND id = $2::bigint
 `
 
 type ContactGetByIDParams struct {
@@ -38,12 +38,13 @@ func (q *Queries) ContactGetByID(ctx context.Context, arg ContactGetByIDParams) 
 		&i.AssigneeID,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.BotPaused,
 	)
 	return i, err
 }
 
 const contactGetByPhone = `-- name: ContactGetByPhone :one
-SELECT id, workspace_id, first_name, last_name, phone, email, language, country_code, custom_fields, tags, lifecycle, blocked, assignee_id, created_at, updated_at FROM contacts WHERE workspace_id = $1::bigint AND phone = $2::text
+SELECT id, workspace_id, first_name, last_name, phone, email, language, country_code, custom_fields, tags, lifecycle, blocked, assignee_id, created_at, updated_at, bot_paused FROM contacts WHERE workspace_id = $1::bigint AND phone = $2::text
 `
 
 type ContactGetByPhoneParams struct {
@@ -70,6 +71,7 @@ func (q *Queries) ContactGetByPhone(ctx context.Context, arg ContactGetByPhonePa
 		&i.AssigneeID,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.BotPaused,
 	)
 	return i, err
 }
@@ -250,7 +252,7 @@ func (q *Queries) ContactIdentityTouch(ctx context.Context, arg ContactIdentityT
 const contactInsert = `-- name: ContactInsert :one
 INSERT INTO contacts (workspace_id, first_name, last_name, phone, language)
 VALUES ($1::bigint, $2::text, $3::text, $4::text, $5::text)
-RETURNING id, workspace_id, first_name, last_name, phone, email, language, country_code, custom_fields, tags, lifecycle, blocked, assignee_id, created_at, updated_at
+RETURNING id, workspace_id, first_name, last_name, phone, email, language, country_code, custom_fields, tags, lifecycle, blocked, assignee_id, created_at, updated_at, bot_paused
 `
 
 type ContactInsertParams struct {
@@ -286,6 +288,7 @@ func (q *Queries) ContactInsert(ctx context.Context, arg ContactInsertParams) (C
 		&i.AssigneeID,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.BotPaused,
 	)
 	return i, err
 }

@@ -55,6 +55,7 @@ type Contact struct {
 	AssigneeID   *int64
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
+	BotPaused    bool
 }
 
 type ContactIdentity struct {
@@ -92,6 +93,13 @@ type Conversation struct {
 	OutgoingCount          int32
 	LastInboundAt          *time.Time
 	LastActivityAt         time.Time
+}
+
+type ConversationRead struct {
+	ConversationID    int64
+	UserID            int64
+	LastReadMessageID int64
+	ReadAt            time.Time
 }
 
 type Event struct {
