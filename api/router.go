@@ -77,6 +77,7 @@ func (s *Server) Handler() http.Handler {
 	const v1 = "/api/v1"
 	h(get, v1+"/healthz", PermPublic, s.healthz)
 	h(get, v1+"/readyz", PermPublic, s.readyz)
+	h(get, v1+"/openapi.json", PermPublic, s.openAPI)
 	h(post, v1+"/auth/login", PermPublic, s.login)
 	h(post, v1+"/auth/logout", PermMember, s.logout)
 	h(get, v1+"/me", PermMember, s.me)
