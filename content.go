@@ -41,10 +41,12 @@ type Content struct {
 }
 
 // Attachment is a media file. Inbound media carry the provider's file reference; outbound media a
-// URL the provider can fetch.
+// URL the provider can fetch, or the id of a file uploaded to the workspace (POST /files), which
+// is turned into a signed link to that file when the message is sent.
 type Attachment struct {
 	Type           string `json:"type"`
 	URL            string `json:"url,omitempty"`
+	FileID         int64  `json:"file_id,omitempty"`
 	ProviderFileID string `json:"provider_file_id,omitempty"`
 	MimeType       string `json:"mime_type,omitempty"`
 	FileName       string `json:"file_name,omitempty"`
@@ -118,9 +120,16 @@ func (c Content) ValidateOutgoing() error {
 		default:
 			return Errorf(EINVALID, "attachment.type must be one of image, video, audio, voice, file")
 		}
-		u, err := url.Parse(a.URL)
-		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-			return Errorf(EINVALID, "attachment.url must be an absolute http(s) URL")
+		switch {
+		case a.FileID < 0:
+			return Errorf(EINVALID, "attachment.file_id must be the id of an uploaded file")
+		case a.FileID > 0 && a.URL != "":
+			return Errorf(EINVALID, "give attachment.url or attachment.file_id, not both")
+		case a.FileID == 0:
+			u, err := url.Parse(a.URL)
+			if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+				return Errorf(EINVALID, "attachment.url must be an absolute http(s) URL, or give attachment.file_id")
+			}
 		}
 		if n := utf8.RuneCountInString(a.Caption); n > 1024 {
 			return Errorf(EINVALID, "attachment.caption is %d characters; the limit is 1024", n)

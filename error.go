@@ -19,6 +19,7 @@ const (
 	EFORBIDDEN    = "forbidden"
 	EUNAVAILABLE  = "unavailable"
 	ERATELIMITED  = "rate_limited"
+	ETOOLARGE     = "too_large"
 )
 
 // Error is an error a user may see: Code is machine readable, Message is for people.

@@ -21,6 +21,11 @@ type Activities struct {
 	Box  *secret.Box
 	HTTP *http.Client
 	Log  *slog.Logger
+	// BaseURL is where providers reach the API (PUBLIC_URL, else the local address): attachments
+	// that name an uploaded file are sent as {BaseURL}/files/public/{signed token}.
+	BaseURL string
+	// FileLinkKey signs those links (storage.DeriveLinkKey); the API verifies them with the same key.
+	FileLinkKey []byte
 }
 
 // New builds Activities with sensible defaults for the optional fields.

@@ -31,17 +31,26 @@ type InboundAcceptResult struct {
 // InboundAccept attaches a stored inbound message to the contact's open conversation, opening one
 // when there is none, in one transaction. It is idempotent: a message is attached once.
 func (a *Activities) InboundAccept(ctx context.Context, in InboundAcceptInput) (InboundAcceptResult, error) {
-	// Common case in one statement: the contact has an open conversation.
-	conv, err := a.DB.ConversationAttachInbound(ctx, dbsqlc.ConversationAttachInboundParams{
-		ContactID: in.ContactID, MessageID: in.MessageID, WorkspaceID: in.WorkspaceID,
-	})
-	if err == nil {
-		return InboundAcceptResult{Conversation: db.ToConversation(conv)}, nil
-	}
-	if !db.IsNoRows(err) {
-		return InboundAcceptResult{}, err
-	}
+	// Common case: the contact has an open conversation; the message joins it in one statement
+	// and its assignee is notified in the same transaction.
 	var res InboundAcceptResult
+	attached := false
+	err := a.DB.WithTx(ctx, func(q *dbsqlc.Queries) error {
+		conv, err := q.ConversationAttachInbound(ctx, dbsqlc.ConversationAttachInboundParams{
+			ContactID: in.ContactID, MessageID: in.MessageID, WorkspaceID: in.WorkspaceID,
+		})
+		if db.IsNoRows(err) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		attached, res.Conversation = true, db.ToConversation(conv)
+		return notifyAssignee(ctx, q, conv, in.MessageID)
+	})
+	if err != nil || attached {
+		return res, domainError(err)
+	}
 	err = a.DB.WithTx(ctx, func(q *dbsqlc.Queries) error {
 		if err := lockContact(ctx, q, in.ContactID); err != nil {
 			return err
@@ -76,9 +85,20 @@ func (a *Activities) InboundAccept(ctx context.Context, in InboundAcceptInput) (
 			return fmt.Errorf("record inbound: %w", err)
 		}
 		res.Conversation = db.ToConversation(conv)
-		return nil
+		return notifyAssignee(ctx, q, conv, msg.ID)
 	})
 	return res, domainError(err)
+}
+
+// notifyAssignee tells the conversation's assignee that the contact wrote.
+func notifyAssignee(ctx context.Context, q *dbsqlc.Queries, conv dbsqlc.Conversation, messageID int64) error {
+	if conv.AssigneeID == nil {
+		return nil
+	}
+	return db.InsertNotification(ctx, q, db.Notification{
+		WorkspaceID: conv.WorkspaceID, UserID: *conv.AssigneeID, Type: db.NotificationMessage,
+		ContactID: conv.ContactID, ConversationID: conv.ID, MessageID: messageID,
+	})
 }
 
 // OpenInput asks to open a conversation for a contact (by an agent, a flow or the API).
@@ -197,6 +217,10 @@ func (a *Activities) ConversationAssign(ctx context.Context, in AssignInput) (ch
 				return err
 			}
 		}
+		before, err := q.ConversationGetByID(ctx, dbsqlc.ConversationGetByIDParams{WorkspaceID: in.WorkspaceID, ID: in.ConversationID})
+		if err != nil {
+			return fmt.Errorf("load conversation: %w", db.Error(err))
+		}
 		conv, err := q.ConversationSetAssignee(ctx, dbsqlc.ConversationSetAssigneeParams{
 			ID: in.ConversationID, AssigneeID: nonZero(in.AssigneeID), TeamID: nonZero(in.TeamID), At: time.Now().UTC(),
 		})
@@ -210,6 +234,15 @@ func (a *Activities) ConversationAssign(ctx context.Context, in AssignInput) (ch
 			return err
 		}
 		out = db.ToConversation(conv)
+		// A new assignee hears about it, unless they took the conversation themselves.
+		if in.AssigneeID != 0 && in.AssigneeID != in.ActorUserID && (before.AssigneeID == nil || *before.AssigneeID != in.AssigneeID) {
+			if err := db.InsertNotification(ctx, q, db.Notification{
+				WorkspaceID: in.WorkspaceID, UserID: in.AssigneeID, Type: db.NotificationAssignment,
+				ContactID: conv.ContactID, ConversationID: conv.ID, ActorUserID: in.ActorUserID,
+			}); err != nil {
+				return err
+			}
+		}
 		typ := "conversation.assigned"
 		if in.AssigneeID == 0 && in.TeamID == 0 {
 			typ = "conversation.unassigned"
@@ -313,6 +346,9 @@ type OutboundResult struct {
 func (a *Activities) MessageCreateOutbound(ctx context.Context, in OutboundInput) (OutboundResult, error) {
 	var res OutboundResult
 	if err := in.Content.ValidateOutgoing(); err != nil {
+		return res, domainError(err)
+	}
+	if err := a.prepareFileAttachment(ctx, in.WorkspaceID, &in.Content); err != nil {
 		return res, domainError(err)
 	}
 	if in.IdempotencyKey == "" {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -13,6 +15,7 @@ import (
 	"github.com/chatcenterhq/chatcenter/channels/provider"
 	"github.com/chatcenterhq/chatcenter/db"
 	"github.com/chatcenterhq/chatcenter/db/dbsqlc"
+	"github.com/chatcenterhq/chatcenter/storage"
 )
 
 // SendInput names a stored pending message to hand to its provider.
@@ -68,6 +71,13 @@ func (a *Activities) SendMessage(ctx context.Context, in SendInput) (SendResult,
 		return fail(err.Error())
 	}
 	content := db.ToMessage(msg).Content
+	if err := a.resolveFileAttachment(ctx, in.WorkspaceID, &content); err != nil {
+		var de *chatcenter.Error
+		if errors.As(err, &de) {
+			return fail(de.Message)
+		}
+		return SendResult{}, err
+	}
 	res, err := sender.Send(ctx, channels.OutboundMessage{
 		Recipient: ident.ExternalID, Content: content, IdempotencyKey: fmt.Sprintf("message-%d", msg.ID),
 	})
@@ -152,4 +162,87 @@ func derefID(p *int64) int64 {
 		return 0
 	}
 	return *p
+}
+
+// MaxVoiceSeconds is the longest voice note that may be sent: the seed's recorder stops at five
+// minutes.
+const MaxVoiceSeconds = 5 * 60
+
+// prepareFileAttachment checks an outgoing attachment that names an uploaded file (file_id) and
+// copies the file's name, type, size and duration into it, so the stored message describes what
+// was sent. The file must belong to the workspace; image, video and audio attachments need a file
+// of that kind; a voice note needs an audio recording whose length could be read at upload and is
+// at most MaxVoiceSeconds. Other content passes unchanged. Errors are domain errors (invalid).
+func (a *Activities) prepareFileAttachment(ctx context.Context, workspaceID int64, c *chatcenter.Content) error {
+	if c.Type != chatcenter.ContentAttachment || c.Attachment == nil || c.Attachment.FileID == 0 {
+		return nil
+	}
+	at := c.Attachment
+	f, err := a.DB.FileGetByID(ctx, dbsqlc.FileGetByIDParams{WorkspaceID: workspaceID, ID: at.FileID})
+	if db.IsNoRows(err) {
+		return chatcenter.Errorf(chatcenter.EINVALID, "file %d does not exist in this workspace", at.FileID)
+	}
+	if err != nil {
+		return fmt.Errorf("load file %d: %w", at.FileID, err)
+	}
+	if err := checkAttachmentFile(at.Type, f); err != nil {
+		return err
+	}
+	at.MimeType, at.FileName, at.Size = f.MimeType, f.Name, f.SizeBytes
+	if f.DurationSeconds != nil {
+		at.Duration = int(math.Ceil(*f.DurationSeconds))
+	}
+	return nil
+}
+
+// checkAttachmentFile matches the attachment type an agent chose with the file's sniffed kind.
+func checkAttachmentFile(typ string, f dbsqlc.File) error {
+	switch typ {
+	case chatcenter.AttachmentImage, chatcenter.AttachmentVideo, chatcenter.AttachmentAudio:
+		if f.Kind != typ {
+			return chatcenter.Errorf(chatcenter.EINVALID, "attachment.type %s does not match file %d, which is %s (%s); send it as type file",
+				typ, f.ID, f.Kind, f.MimeType)
+		}
+	case chatcenter.AttachmentVoice:
+		if f.Kind != storage.KindAudio {
+			return chatcenter.Errorf(chatcenter.EINVALID, "a voice note must be an audio recording; file %d is %s (%s)", f.ID, f.Kind, f.MimeType)
+		}
+		if f.DurationSeconds == nil {
+			return chatcenter.Errorf(chatcenter.EINVALID,
+				"the length of file %d (%s) cannot be read, so it cannot be sent as a voice note; record voice notes as OGG/Opus, or send it as type audio or file",
+				f.ID, f.MimeType)
+		}
+		if d := *f.DurationSeconds; d > MaxVoiceSeconds {
+			return chatcenter.Errorf(chatcenter.EINVALID, "voice notes may be at most 5 minutes; file %d plays for %s",
+				f.ID, (time.Duration(math.Ceil(d)) * time.Second).String())
+		}
+	}
+	return nil
+}
+
+// resolveFileAttachment turns an attachment's file_id into a link the provider can fetch: the
+// API's public file route with a token signed for storage.LinkTTL. The link is made at each send
+// attempt and never stored, so it is always fresh. The file is checked again, since it may have
+// been deleted (or the message may come from a path that did not check it).
+func (a *Activities) resolveFileAttachment(ctx context.Context, workspaceID int64, c *chatcenter.Content) error {
+	if c.Type != chatcenter.ContentAttachment || c.Attachment == nil || c.Attachment.FileID == 0 {
+		return nil
+	}
+	at := *c.Attachment
+	cc := *c
+	cc.Attachment = &at
+	if err := a.prepareFileAttachment(ctx, workspaceID, &cc); err != nil {
+		var de *chatcenter.Error
+		if errors.As(err, &de) && de.Code == chatcenter.EINVALID {
+			return chatcenter.Errorf(chatcenter.EINVALID, "cannot send the attached file: %s", de.Message)
+		}
+		return err
+	}
+	if a.BaseURL == "" || len(a.FileLinkKey) == 0 {
+		return chatcenter.Errorf(chatcenter.EINVALID, "file links are not configured, so providers cannot fetch attachments (set PUBLIC_URL)")
+	}
+	token := storage.SignLink(a.FileLinkKey, workspaceID, at.FileID, time.Now().Add(storage.LinkTTL))
+	at.URL = strings.TrimRight(a.BaseURL, "/") + "/files/public/" + token
+	*c = cc
+	return nil
 }

@@ -58,6 +58,10 @@ func (s *Server) login(c *gin.Context) {
 		s.fail(c, invalid("email and password are required"))
 		return
 	}
+	if err := s.loginAllowed(c, req.Email); err != nil {
+		s.fail(c, err)
+		return
+	}
 	ctx := c.Request.Context()
 	u, err := s.DB.UserGetByEmail(ctx, strings.TrimSpace(req.Email))
 	if err != nil && !db.IsNoRows(err) {
@@ -69,6 +73,7 @@ func (s *Server) login(c *gin.Context) {
 		hash = []byte(u.PasswordHash)
 	}
 	if bcrypt.CompareHashAndPassword(hash, []byte(req.Password)) != nil || err != nil || !u.Active {
+		s.loginFailed(c, req.Email)
 		s.fail(c, chatcenter.Errorf(chatcenter.EUNAUTHORIZED, "wrong e-mail or password"))
 		return
 	}
@@ -80,6 +85,7 @@ func (s *Server) login(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	s.loginSucceeded(c, req.Email)
 	c.JSON(http.StatusOK, loginResponse{Token: token, ExpiresAt: sess.ExpiresAt, User: db.ToUser(u)})
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -126,6 +127,12 @@ func (s *Server) sendMessage(c *gin.Context) {
 		return
 	}
 	u := currentUser(c)
+	// Dynamic variables ({{$contact.first_name}}, {{$user.first_name}}, custom fields) are filled
+	// in here, so the stored message is what the contact receives.
+	if err := s.renderContent(c.Request.Context(), u, conv.ContactID, &req.Content); err != nil {
+		s.fail(c, err)
+		return
+	}
 	key := c.GetHeader("Idempotency-Key")
 	if len(key) > 128 {
 		s.fail(c, invalid("Idempotency-Key must be at most 128 characters"))
@@ -145,6 +152,24 @@ func (s *Server) sendMessage(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusAccepted, msg)
+}
+
+// renderContent renders dynamic variables in a reply's text or caption; a text that renders empty
+// is refused like an empty text.
+func (s *Server) renderContent(ctx context.Context, u *chatcenter.User, contactID int64, content *chatcenter.Content) error {
+	var err error
+	switch {
+	case content.Type == chatcenter.ContentText && strings.Contains(content.Text, "{{"):
+		content.Text, err = s.renderVariables(ctx, u, contactID, content.Text)
+	case content.Attachment != nil && strings.Contains(content.Attachment.Caption, "{{"):
+		content.Attachment.Caption, err = s.renderVariables(ctx, u, contactID, content.Attachment.Caption)
+	default:
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return content.ValidateOutgoing()
 }
 
 type assignRequest struct {

@@ -12,7 +12,7 @@ func init() {
 	const v1 = "/api/v1"
 	type health map[string]any
 	inboxQuery := map[string]string{
-		"folder":    "all | mine | unassigned | team",
+		"folder":    "all | mine | unassigned | team | mentions",
 		"status":    "open | closed",
 		"assignee":  "me | unassigned | {userID}",
 		"team":      "team id",

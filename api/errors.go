@@ -18,6 +18,7 @@ var statusOf = map[string]int{
 	chatcenter.ENOTFOUND:     http.StatusNotFound,
 	chatcenter.ECONFLICT:     http.StatusConflict,
 	chatcenter.ERATELIMITED:  http.StatusTooManyRequests,
+	chatcenter.ETOOLARGE:     http.StatusRequestEntityTooLarge,
 	chatcenter.EUNAVAILABLE:  http.StatusServiceUnavailable,
 	chatcenter.EINTERNAL:     http.StatusInternalServerError,
 }

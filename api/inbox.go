@@ -66,7 +66,7 @@ type inboxContact struct {
 	LastName  string `json:"last_name"`
 }
 
-// listConversations is the inbox: folder (all, mine, unassigned, team), filters (status,
+// listConversations is the inbox: folder (all, mine, unassigned, team, mentions), filters (status,
 // assignee, team, channel, tag, lifecycle, q) and the caller's restrictions, most recent activity
 // first.
 func (s *Server) listConversations(c *gin.Context) {
@@ -87,8 +87,10 @@ func (s *Server) listConversations(c *gin.Context) {
 		p.Unassigned = true
 	case "team":
 		p.MyTeams = true
+	case "mentions":
+		p.Mentions = true
 	default:
-		s.fail(c, invalid("folder must be one of all, mine, unassigned, team"))
+		s.fail(c, invalid("folder must be one of all, mine, unassigned, team, mentions"))
 		return
 	}
 	switch st := c.Query("status"); st {
@@ -169,6 +171,8 @@ type inboxCounts struct {
 	Mine       int64 `json:"mine"`
 	Unassigned int64 `json:"unassigned"`
 	Team       int64 `json:"team"`
+	// Mentions counts open conversations whose contact has an unread mention of the caller.
+	Mentions int64 `json:"mentions"`
 	// Unread is the number of unread incoming messages in the caller's open conversations.
 	Unread int64 `json:"unread"`
 }
@@ -188,7 +192,7 @@ func (s *Server) inboxCounts(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, inboxCounts{All: row.AllOpen, Mine: row.Mine, Unassigned: row.Unassigned, Team: row.Team, Unread: unread})
+	c.JSON(http.StatusOK, inboxCounts{All: row.AllOpen, Mine: row.Mine, Unassigned: row.Unassigned, Team: row.Team, Mentions: row.Mentions, Unread: unread})
 }
 
 // markRead marks the conversation read up to its newest message for the caller.

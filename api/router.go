@@ -12,7 +12,10 @@ import (
 
 	"github.com/chatcenterhq/chatcenter"
 	"github.com/chatcenterhq/chatcenter/db"
+	"github.com/chatcenterhq/chatcenter/mail"
+	"github.com/chatcenterhq/chatcenter/realtime"
 	"github.com/chatcenterhq/chatcenter/secret"
+	"github.com/chatcenterhq/chatcenter/storage"
 )
 
 // Server holds the dependencies of every handler.
@@ -34,6 +37,19 @@ type Server struct {
 	TokenTTL time.Duration
 	// UpdateTimeout bounds how long an agent action waits for the conversation workflow.
 	UpdateTimeout time.Duration
+	// Events is this process's realtime broker (GET /api/v1/events); without it the stream
+	// answers 503.
+	Events *realtime.Broker
+	// Storage keeps uploaded files; without it the file routes answer 503.
+	Storage storage.Store
+	// MaxUpload bounds an uploaded file in bytes (default 25 MB).
+	MaxUpload int64
+	// Mailer sends invitations and password reset links; without it invitation links are returned
+	// to the inviting admin and reset links are logged.
+	Mailer *mail.Mailer
+	// FileLinkKey signs the expiring links through which providers fetch files
+	// (storage.DeriveLinkKey); without it no link verifies.
+	FileLinkKey []byte
 
 	routes []Route
 }
@@ -50,6 +66,9 @@ func (s *Server) defaults() {
 	}
 	if s.UpdateTimeout == 0 {
 		s.UpdateTimeout = 20 * time.Second
+	}
+	if s.MaxUpload <= 0 {
+		s.MaxUpload = 25 << 20
 	}
 }
 
@@ -104,6 +123,30 @@ func (s *Server) Handler() http.Handler {
 	h(post, v1+"/contacts/:id/conversation/open", PermMember, s.openConversation)
 
 	// Users, availability and teams.
+	h(post, v1+"/auth/accept-invitation", PermPublic, s.acceptInvitation)
+	h(post, v1+"/auth/password-reset", PermPublic, s.requestPasswordReset)
+	h(post, v1+"/auth/password-reset/confirm", PermPublic, s.confirmPasswordReset)
+	h(patch, v1+"/me", PermMember, s.updateMe)
+	h(post, v1+"/me/password", PermMember, s.changePassword)
+	h(put, v1+"/me/availability", PermMember, s.setAvailability)
+	h(post, v1+"/me/heartbeat", PermMember, s.heartbeat)
+	h(post, v1+"/users/invitations", PermUsersManage, s.inviteUser)
+	h(get, v1+"/users/invitations", PermUsersManage, s.listInvitations)
+	h(del, v1+"/users/invitations/:id", PermUsersManage, s.deleteInvitation)
+	h(get, v1+"/users", PermMember, s.listUsers)
+	h(get, v1+"/users/:id", PermMember, s.getUser)
+	h(patch, v1+"/users/:id", PermUsersManage, s.updateUser)
+	h(post, v1+"/users/:id/deactivate", PermUsersManage, s.deactivateUser)
+	h(post, v1+"/users/:id/reactivate", PermUsersManage, s.reactivateUser)
+	h(post, v1+"/users/:id/password-reset", PermUsersManage, s.adminPasswordReset)
+	h(get, v1+"/teams", PermMember, s.listTeams)
+	h(get, v1+"/teams/:id", PermMember, s.getTeam)
+	h(post, v1+"/teams", PermTeamsManage, s.createTeam)
+	h(patch, v1+"/teams/:id", PermTeamsManage, s.updateTeam)
+	h(del, v1+"/teams/:id", PermTeamsManage, s.deleteTeam)
+	h(put, v1+"/teams/:id/members", PermTeamsManage, s.replaceTeamMembers)
+	h(post, v1+"/teams/:id/members", PermTeamsManage, s.addTeamMember)
+	h(del, v1+"/teams/:id/members/:userID", PermTeamsManage, s.removeTeamMember)
 
 	// Inbox.
 	h(get, v1+"/inbox/counts", PermMember, s.inboxCounts)
@@ -113,14 +156,63 @@ func (s *Server) Handler() http.Handler {
 	h(post, v1+"/contacts/:id/bot/resume", PermMember, s.setBotPaused(false))
 
 	// Contacts: CRUD, tags, fields, lifecycle.
+	h(get, v1+"/contacts", PermMember, s.listContacts)
+	h(post, v1+"/contacts", PermMember, s.createContact)
+	h(patch, v1+"/contacts/:id", PermMember, s.updateContact)
+	h(del, v1+"/contacts/:id", PermContactsDelete, s.deleteContact)
+	h(post, v1+"/contacts/:id/tags", PermMember, s.addContactTags)
+	h(del, v1+"/contacts/:id/tags", PermMember, s.removeContactTags)
+	h(put, v1+"/contacts/:id/lifecycle", PermMember, s.setContactLifecycle)
+	h(get, v1+"/contacts/:id/conversations", PermMember, s.listContactConversations)
+	h(get, v1+"/contacts/:id/activity", PermMember, s.listContactActivity)
 
 	// Comments, notifications, snippets.
+	h(post, v1+"/contacts/:id/comments", PermMember, s.createComment)
+	h(get, v1+"/contacts/:id/comments", PermMember, s.listComments)
+	h(del, v1+"/comments/:id", PermMember, s.deleteComment)
+	h(get, v1+"/notifications", PermMember, s.listNotifications)
+	h(get, v1+"/notifications/unread-count", PermMember, s.notificationUnreadCount)
+	h(post, v1+"/notifications/read-all", PermMember, s.readAllNotifications)
+	h(post, v1+"/notifications/:id/read", PermMember, s.readNotification)
+	h(get, v1+"/snippets", PermMember, s.listSnippets)
+	h(get, v1+"/snippets/:id", PermMember, s.getSnippet)
+	h(post, v1+"/snippets", PermSnippetsManage, s.createSnippet)
+	h(patch, v1+"/snippets/:id", PermSnippetsManage, s.updateSnippet)
+	h(del, v1+"/snippets/:id", PermSnippetsManage, s.deleteSnippet)
+	h(post, v1+"/snippets/:id/render", PermMember, s.renderSnippet)
 
 	// Files.
+	h(post, v1+"/files", PermMember, s.uploadFile)
+	h(get, v1+"/files", PermMember, s.listFiles)
+	h(get, v1+"/files/:id", PermMember, s.getFile)
+	h(get, v1+"/files/:id/content", PermMember, s.downloadFile)
+	h(del, v1+"/files/:id", PermMember, s.deleteFile)
+	// Providers fetch attachments through signed, expiring links; the token is the credential.
+	h(get, "/files/public/:token", PermPublic, s.publicFile)
+	h(http.MethodHead, "/files/public/:token", PermPublic, s.publicFile)
 
 	// Settings.
+	h(get, v1+"/settings/general", PermMember, s.getGeneralSettings)
+	h(patch, v1+"/settings/general", PermSettingsManage, s.updateGeneralSettings)
+	h(get, v1+"/settings/closing-notes", PermMember, s.getClosingNotesSettings)
+	h(put, v1+"/settings/closing-notes", PermSettingsManage, s.putClosingNotesSettings)
+	h(get, v1+"/settings/closing-notes/categories", PermMember, s.listClosingNoteCategories)
+	h(post, v1+"/settings/closing-notes/categories", PermSettingsManage, s.createClosingNoteCategory)
+	h(patch, v1+"/settings/closing-notes/categories/:id", PermSettingsManage, s.updateClosingNoteCategory)
+	h(del, v1+"/settings/closing-notes/categories/:id", PermSettingsManage, s.deleteClosingNoteCategory)
+	h(get, v1+"/settings/lifecycle-stages", PermMember, s.getLifecycleStages)
+	h(put, v1+"/settings/lifecycle-stages", PermSettingsManage, s.putLifecycleStages)
+	h(get, v1+"/settings/business-hours", PermMember, s.getBusinessHours)
+	h(put, v1+"/settings/business-hours", PermSettingsManage, s.putBusinessHours)
+	h(get, v1+"/settings/contact-fields", PermMember, s.listContactFields)
+	h(post, v1+"/settings/contact-fields", PermSettingsManage, s.createContactField)
+	h(patch, v1+"/settings/contact-fields/:id", PermSettingsManage, s.updateContactField)
+	h(del, v1+"/settings/contact-fields/:id", PermSettingsManage, s.deleteContactField)
 
 	// Realtime.
+	// EventSource cannot set headers: this route also takes ?access_token= (queryToken) before
+	// the usual authentication and permission check.
+	s.handle(r.Group("", queryToken()), get, v1+"/events", PermMember, s.streamEvents)
 
 	_, _ = put, patch
 	return r

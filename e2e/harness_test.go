@@ -30,6 +30,7 @@ import (
 	"github.com/chatcenterhq/chatcenter/db/dbsqlc"
 	"github.com/chatcenterhq/chatcenter/db/dbtest"
 	"github.com/chatcenterhq/chatcenter/secret"
+	"github.com/chatcenterhq/chatcenter/storage"
 	"github.com/chatcenterhq/chatcenter/worker"
 	"github.com/chatcenterhq/chatcenter/workflows"
 )
@@ -51,12 +52,19 @@ type bundle struct {
 	telegram *fakeTelegram
 	token    string
 	owner    chatcenter.User
+	filesDir string
+	linkKey  []byte
 }
 
 type option func(*api.Server)
 
 func withPublicURL(u string) option { return func(s *api.Server) { s.PublicURL = u } }
 
+func withMaxUpload(n int64) option { return func(s *api.Server) { s.MaxUpload = n } }
+
+// setup starts one isolated Chat Center: a fresh database, an in-process Temporal server with the
+// search attributes, the API on an httptest server, then the workers (which need the API's URL
+// for the file links providers fetch), the first owner logged in, and a fake Telegram.
 func setup(t *testing.T, opts ...option) *bundle {
 	t.Helper()
 	ctx := context.Background()
@@ -67,14 +75,18 @@ func setup(t *testing.T, opts ...option) *bundle {
 		Namespace: ts.GetDefaultNamespace(), SearchAttributes: workflows.SearchAttributes(),
 	})
 	require.NoError(t, err)
-	box, err := secret.NewBox(bytes.Repeat([]byte{7}, 32))
+	secretKey := bytes.Repeat([]byte{7}, 32)
+	box, err := secret.NewBox(secretKey)
+	require.NoError(t, err)
+	linkKey, err := storage.DeriveLinkKey(secretKey)
+	require.NoError(t, err)
+	filesDir := t.TempDir()
+	store, err := storage.NewLocal(filesDir)
 	require.NoError(t, err)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	workers, err := worker.Start(tc, activities.New(d, box, log))
-	require.NoError(t, err)
-	t.Cleanup(workers.Stop)
 
-	srv := &api.Server{DB: d, Temporal: tc, Box: box, Log: log, UpdateTimeout: 10 * time.Second}
+	srv := &api.Server{DB: d, Temporal: tc, Box: box, Log: log, UpdateTimeout: 10 * time.Second,
+		Storage: store, FileLinkKey: linkKey}
 	for _, o := range opts {
 		o(srv)
 	}
@@ -82,11 +94,17 @@ func setup(t *testing.T, opts ...option) *bundle {
 	t.Cleanup(httpSrv.Close)
 	srv.LocalURL = httpSrv.URL
 
+	acts := activities.New(d, box, log)
+	acts.BaseURL, acts.FileLinkKey = httpSrv.URL, linkKey
+	workers, err := worker.Start(tc, acts)
+	require.NoError(t, err)
+	t.Cleanup(workers.Stop)
+
 	res, err := api.Bootstrap(ctx, d, adminEmail, adminPassword)
 	require.NoError(t, err)
 	require.True(t, res.Created)
 
-	b := &bundle{t: t, db: d, temporal: tc, api: httpSrv, server: srv, telegram: newFakeTelegram(t)}
+	b := &bundle{t: t, db: d, temporal: tc, api: httpSrv, server: srv, telegram: newFakeTelegram(t), filesDir: filesDir, linkKey: linkKey}
 	var login struct {
 		Token string          `json:"token"`
 		User  chatcenter.User `json:"user"`

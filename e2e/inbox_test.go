@@ -226,3 +226,43 @@ func TestReopenAndBotPause(t *testing.T) {
 		"SELECT count(*) FROM events WHERE type IN ('contact.bot_paused', 'contact.bot_resumed') AND contact_id = $1", conv.ContactID).Scan(&n))
 	require.Equal(t, 2, n, "a pause that changes nothing writes no event")
 }
+
+func TestAssignmentAndMessageNotifications(t *testing.T) {
+	b := setup(t)
+	convs := b.inboxThree()
+	agent, _ := b.inboxUser("notified@example.com", chatcenter.RoleAgent, "")
+	ctx := context.Background()
+	count := func(userID int64, typ string) int {
+		var n int
+		require.NoError(t, b.db.Pool.QueryRow(ctx, "SELECT count(*) FROM notifications WHERE user_id = $1 AND type = $2", userID, typ).Scan(&n))
+		return n
+	}
+	b.do("POST", fmt.Sprintf("/api/v1/conversations/%d/assign", convs["Ana"].ID), "", map[string]any{"user_id": agent.ID}, http.StatusOK, nil)
+	require.Equal(t, 1, count(agent.ID, "assignment"))
+	// Assigning yourself (or replying, which assigns the replier) notifies nobody.
+	b.do("POST", fmt.Sprintf("/api/v1/conversations/%d/assign", convs["Bruno"].ID), "", map[string]any{"user_id": b.owner.ID}, http.StatusOK, nil)
+	require.Equal(t, 0, count(b.owner.ID, "assignment"))
+
+	chID := *convs["Ana"].ChannelID
+	b.postUpdate(chID, inboxUpdate(10, 501, "Ana", "any news?"), http.StatusOK)
+	b.eventually("message notification", func() bool { return count(agent.ID, "message") == 1 })
+	var events int
+	require.NoError(t, b.db.Pool.QueryRow(ctx, "SELECT count(*) FROM events WHERE type = 'notification.created'").Scan(&events))
+	require.Equal(t, 2, events)
+}
+
+func TestReplyRendersDynamicVariables(t *testing.T) {
+	b := setup(t)
+	chID := b.createTelegramChannel()
+	b.postUpdate(chID, inboxUpdate(1, 801, "Ana", "hi"), http.StatusOK)
+	conv := b.waitOpenConversation()
+	var msg chatcenter.Message
+	b.do("POST", fmt.Sprintf("/api/v1/conversations/%d/messages", conv.ID), "",
+		map[string]any{"type": "text", "text": `Hi {{$contact.first_name}}, I'm {{$user.first_name}}. {{$contact.email | default: "no e-mail"}}`}, http.StatusAccepted, &msg)
+	require.Equal(t, "Hi Ana, I'm Owner. no e-mail", msg.Content.Text)
+	b.eventually("sent", func() bool { return b.message(msg.ID).Status == chatcenter.StatusSent })
+	require.Equal(t, "Hi Ana, I'm Owner. no e-mail", b.telegram.callsTo("sendMessage")[0].Body["text"])
+	// A text that renders to nothing is refused and nothing is stored.
+	b.do("POST", fmt.Sprintf("/api/v1/conversations/%d/messages", conv.ID), "", map[string]any{"type": "text", "text": "{{$contact.email}}"}, http.StatusBadRequest, nil)
+	require.Len(t, b.messages(conv.ID), 2)
+}

@@ -16,6 +16,8 @@ WHERE c.workspace_id = @workspace_id::bigint
   AND (NOT @unassigned::boolean OR c.assignee_id IS NULL)
   AND (sqlc.narg('team_id')::bigint IS NULL OR c.team_id = sqlc.narg('team_id')::bigint)
   AND (NOT @my_teams::boolean OR c.team_id IN (SELECT tm.team_id FROM team_members tm WHERE tm.user_id = @user_id::bigint))
+  AND (NOT @mentions::boolean OR c.contact_id IN (
+        SELECT n.contact_id FROM notifications n WHERE n.user_id = @user_id::bigint AND n.type = 'mention'))
   AND (sqlc.narg('channel_id')::bigint IS NULL OR c.channel_id = sqlc.narg('channel_id')::bigint)
   AND (sqlc.narg('tag')::text IS NULL OR sqlc.narg('tag')::text = ANY (ct.tags))
   AND (sqlc.narg('lifecycle')::text IS NULL OR ct.lifecycle = sqlc.narg('lifecycle')::text)
@@ -37,11 +39,15 @@ ORDER BY c.last_activity_at DESC, c.id DESC
 LIMIT @max::int;
 
 -- name: InboxCounts :one
--- Open conversations per folder, under the caller's visibility restrictions.
+-- Open conversations per folder, under the caller's visibility restrictions; mentions counts those
+-- whose contact has a mention of the caller not yet read.
 SELECT count(*)::bigint AS all_open,
        count(*) FILTER (WHERE c.assignee_id = @user_id::bigint)::bigint AS mine,
        count(*) FILTER (WHERE c.assignee_id IS NULL)::bigint AS unassigned,
-       count(*) FILTER (WHERE c.team_id IN (SELECT tm.team_id FROM team_members tm WHERE tm.user_id = @user_id::bigint))::bigint AS team
+       count(*) FILTER (WHERE c.team_id IN (SELECT tm.team_id FROM team_members tm WHERE tm.user_id = @user_id::bigint))::bigint AS team,
+       count(*) FILTER (WHERE c.contact_id IN (
+           SELECT n.contact_id FROM notifications n
+           WHERE n.user_id = @user_id::bigint AND n.type = 'mention' AND n.read_at IS NULL))::bigint AS mentions
 FROM conversations c
 WHERE c.workspace_id = @workspace_id::bigint AND c.status = 'open'
   AND (sqlc.narg('visible_to')::bigint IS NULL

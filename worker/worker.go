@@ -37,6 +37,10 @@ func Start(c client.Client, a *activities.Activities) (*Set, error) {
 	main := worker.New(c, workflows.TaskQueue, worker.Options{})
 	RegisterWorkflows(main)
 	main.RegisterActivity(a)
+	// Presence: the auto-away workflow and the schedule that runs it every minute.
+	if err := workflows.SetupPresence(c, main); err != nil {
+		return nil, err
+	}
 	s.workers = append(s.workers, main)
 	for _, t := range []chatcenter.ChannelType{chatcenter.ChannelTelegram, chatcenter.ChannelCustom} {
 		w := worker.New(c, workflows.SendTaskQueue(t), worker.Options{TaskQueueActivitiesPerSecond: sendRates[t]})

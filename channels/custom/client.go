@@ -130,8 +130,9 @@ func outboundMessage(ct chatcenter.Content) (outMessage, error) {
 		switch kind {
 		case chatcenter.AttachmentImage, chatcenter.AttachmentVideo, chatcenter.AttachmentAudio, chatcenter.AttachmentFile:
 		case chatcenter.AttachmentVoice:
-			// The protocol has no voice type; a voice note is audio to the receiving end.
-			kind = chatcenter.AttachmentAudio
+			// The protocol has no voice type, and the seed's rule is that a recording goes out as a
+			// voice note where the channel supports one and as a file everywhere else.
+			kind = chatcenter.AttachmentFile
 		default:
 			return outMessage{}, &channels.PermanentError{Reason: fmt.Sprintf("unsupported attachment type %q", a.Type)}
 		}

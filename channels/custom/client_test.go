@@ -81,8 +81,8 @@ func TestSendAttachment(t *testing.T) {
 			map[string]any{"type": "image", "url": "https://cdn.example.com/a.jpg"}},
 		"file with caption": {chatcenter.Attachment{Type: "file", URL: "https://cdn.example.com/a.pdf", Caption: "invoice"},
 			map[string]any{"type": "file", "url": "https://cdn.example.com/a.pdf", "description": "invoice"}},
-		"voice goes as audio": {chatcenter.Attachment{Type: "voice", URL: "https://cdn.example.com/a.ogg"},
-			map[string]any{"type": "audio", "url": "https://cdn.example.com/a.ogg"}},
+		"voice goes as a file": {chatcenter.Attachment{Type: "voice", URL: "https://cdn.example.com/a.ogg"},
+			map[string]any{"type": "file", "url": "https://cdn.example.com/a.ogg"}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			f := newFake(t, 200, nil, `{"mId":"x1"}`)

@@ -17,9 +17,12 @@ import (
 	"go.temporal.io/sdk/client"
 	tlog "go.temporal.io/sdk/log"
 
+	"github.com/chatcenterhq/chatcenter/activities"
 	"github.com/chatcenterhq/chatcenter/api"
 	"github.com/chatcenterhq/chatcenter/db"
+	"github.com/chatcenterhq/chatcenter/mail"
 	"github.com/chatcenterhq/chatcenter/secret"
+	"github.com/chatcenterhq/chatcenter/storage"
 )
 
 // openDatabase connects and migrates. In dev it falls back from DATABASE_URL to the local server
@@ -78,9 +81,18 @@ func migrate(ctx context.Context, d *db.DB, log *slog.Logger) error {
 	return nil
 }
 
-// secretBox loads the key that seals channel secrets. dev keeps a generated key in the data dir so
-// that a restart can still read the channels it stored.
+// secretBox loads the key that seals channel secrets.
 func secretBox(cfg config, dev bool, log *slog.Logger) (*secret.Box, error) {
+	key, err := secretKey(cfg, dev, log)
+	if err != nil {
+		return nil, err
+	}
+	return secret.NewBox(key)
+}
+
+// secretKey reads CHATCENTER_SECRET_KEY. dev keeps a generated key in the data dir so that a
+// restart can still read the channels it stored.
+func secretKey(cfg config, dev bool, log *slog.Logger) ([]byte, error) {
 	keyText := cfg.SecretKey
 	if keyText == "" {
 		if !dev {
@@ -104,7 +116,52 @@ func secretBox(cfg config, dev bool, log *slog.Logger) (*secret.Box, error) {
 	if err != nil {
 		return nil, fmt.Errorf("CHATCENTER_SECRET_KEY: %w", err)
 	}
-	return secret.NewBox(key)
+	return key, nil
+}
+
+// fileDeps are what uploads and attachment links need: the store, the upload limit and the key
+// that signs the links providers fetch attachments through (derived from the secret key, so the
+// API and the workers agree on it without another setting).
+type fileDeps struct {
+	store     *storage.Local
+	maxUpload int64
+	linkKey   []byte
+}
+
+// openFiles opens the file store (only the API reads and writes it) and derives the link key.
+func openFiles(cfg config, dev bool, log *slog.Logger) (fileDeps, error) {
+	key, err := secretKey(cfg, dev, log)
+	if err != nil {
+		return fileDeps{}, err
+	}
+	linkKey, err := storage.DeriveLinkKey(key)
+	if err != nil {
+		return fileDeps{}, err
+	}
+	store, err := storage.NewLocal(cfg.filesDir(dev))
+	if err != nil {
+		return fileDeps{}, err
+	}
+	log.Debug("file storage", "dir", store.Dir(), "max_upload_bytes", cfg.MaxUpload)
+	return fileDeps{store: store, maxUpload: cfg.MaxUpload, linkKey: linkKey}, nil
+}
+
+// newActivities builds the activities with the address providers fetch attachments from.
+func newActivities(d *db.DB, box *secret.Box, log *slog.Logger, cfg config, dev bool, localURL string) (*activities.Activities, error) {
+	key, err := secretKey(cfg, dev, log)
+	if err != nil {
+		return nil, err
+	}
+	linkKey, err := storage.DeriveLinkKey(key)
+	if err != nil {
+		return nil, err
+	}
+	a := activities.New(d, box, log)
+	a.BaseURL, a.FileLinkKey = cfg.PublicURL, linkKey
+	if a.BaseURL == "" {
+		a.BaseURL = localURL
+	}
+	return a, nil
 }
 
 // dialTemporal connects to a Temporal cluster for serve and worker.
@@ -151,4 +208,18 @@ func bootstrap(ctx context.Context, d *db.DB, cfg config, out io.Writer) error {
 		}
 	}
 	return nil
+}
+
+// openMailer connects invitations and password resets to SMTP when SMTP_URL is set; without it
+// links are returned to admins or logged.
+func openMailer(cfg config, log *slog.Logger) (*mail.Mailer, error) {
+	if cfg.SMTPURL == "" {
+		return nil, nil
+	}
+	m, err := mail.New(cfg.SMTPURL, cfg.SMTPFrom)
+	if err != nil {
+		return nil, fmt.Errorf("SMTP_URL: %w", err)
+	}
+	log.Info("e-mail enabled", "smtp", m.String())
+	return m, nil
 }

@@ -12,10 +12,10 @@ import (
 	"go.temporal.io/sdk/client"
 	tlog "go.temporal.io/sdk/log"
 
-	"github.com/chatcenterhq/chatcenter/activities"
 	"github.com/chatcenterhq/chatcenter/api"
 	"github.com/chatcenterhq/chatcenter/db"
 	"github.com/chatcenterhq/chatcenter/devserver"
+	"github.com/chatcenterhq/chatcenter/realtime"
 	"github.com/chatcenterhq/chatcenter/secret"
 	"github.com/chatcenterhq/chatcenter/worker"
 	"github.com/chatcenterhq/chatcenter/workflows"
@@ -53,12 +53,6 @@ func runDev(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer tc.Close()
-	workers, err := worker.Start(tc, activities.New(d, box, log))
-	if err != nil {
-		return err
-	}
-	defer workers.Stop()
-
 	addr := cfg.HTTPAddr
 	if addr == "" {
 		addr = "127.0.0.1:8080"
@@ -68,12 +62,36 @@ func runDev(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 		return fmt.Errorf("listen on %s: %w", addr, err)
 	}
 	apiURL := "http://" + ln.Addr().String()
+	files, err := openFiles(cfg, true, log)
+	if err != nil {
+		return err
+	}
+	// The workers start once the API's address is known: attachments are links to it.
+	acts, err := newActivities(d, box, log, cfg, true, apiURL)
+	if err != nil {
+		return err
+	}
+	workers, err := worker.Start(tc, acts)
+	if err != nil {
+		return err
+	}
+	defer workers.Stop()
 	uiURL := ""
 	if ts.UIAddr() != "" {
 		uiURL = "http://" + ts.UIAddr()
 	}
+	// One realtime broker per process: its one listening connection feeds every event stream.
+	events := realtime.New(d, log, realtime.Options{})
+	if err := events.Start(ctx); err != nil {
+		return err
+	}
+	defer events.Close()
 	srv := &api.Server{DB: d, Temporal: tc, Box: box, Log: log, PublicURL: cfg.PublicURL, LocalURL: apiURL,
-		TemporalUIURL: uiURL, TokenTTL: cfg.TokenTTL}
+		TemporalUIURL: uiURL, TokenTTL: cfg.TokenTTL, Storage: files.store, MaxUpload: files.maxUpload, FileLinkKey: files.linkKey,
+		Events: events}
+	if srv.Mailer, err = openMailer(cfg, log); err != nil {
+		return err
+	}
 	fmt.Fprintf(stdout, "\nChat Center is running.\n  API:         %s  (log in: POST %s/api/v1/auth/login as %s)\n  Temporal UI: %s\n  Temporal:    %s (namespace default)\n  Data dir:    %s\nPress Ctrl+C to stop.\n",
 		apiURL, apiURL, cfg.AdminEmail, uiURL, ts.FrontendAddr(), cfg.DataDir)
 	return serveHTTP(ctx, ln, srv.Handler(), log)
@@ -128,7 +146,20 @@ func runServe(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	if strings.HasPrefix(addr, ":") {
 		local = "http://127.0.0.1" + addr
 	}
-	srv := &api.Server{DB: dp.db, Temporal: dp.tc, Box: dp.box, Log: dp.log, PublicURL: cfg.PublicURL, LocalURL: local, TokenTTL: cfg.TokenTTL}
+	events := realtime.New(dp.db, dp.log, realtime.Options{})
+	if err := events.Start(ctx); err != nil {
+		return err
+	}
+	defer events.Close()
+	files, err := openFiles(cfg, false, dp.log)
+	if err != nil {
+		return err
+	}
+	srv := &api.Server{DB: dp.db, Temporal: dp.tc, Box: dp.box, Log: dp.log, PublicURL: cfg.PublicURL, LocalURL: local, TokenTTL: cfg.TokenTTL,
+		Storage: files.store, MaxUpload: files.maxUpload, FileLinkKey: files.linkKey, Events: events}
+	if srv.Mailer, err = openMailer(cfg, dp.log); err != nil {
+		return err
+	}
 	dp.log.Info("API listening", "addr", ln.Addr().String())
 	return serveHTTP(ctx, ln, srv.Handler(), dp.log)
 }
@@ -140,7 +171,19 @@ func runWorker(ctx context.Context, cfg config, stderr io.Writer) error {
 		return err
 	}
 	defer done()
-	workers, err := worker.Start(dp.tc, activities.New(dp.db, dp.box, dp.log))
+	// Without PUBLIC_URL, attachments link to the API on this host (CHATCENTER_HTTP_ADDR).
+	local := cfg.HTTPAddr
+	if local == "" {
+		local = ":8080"
+	}
+	if strings.HasPrefix(local, ":") {
+		local = "127.0.0.1" + local
+	}
+	acts, err := newActivities(dp.db, dp.box, dp.log, cfg, false, "http://"+local)
+	if err != nil {
+		return err
+	}
+	workers, err := worker.Start(dp.tc, acts)
 	if err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -26,6 +27,14 @@ type config struct {
 	LogLevel          slog.Level
 	LogFormat         string
 	TokenTTL          time.Duration
+	// FilesDir holds uploaded files; empty means the default of each command (dev: DataDir/files,
+	// serve: ./files).
+	FilesDir string
+	// MaxUpload bounds one uploaded file, in bytes.
+	MaxUpload int64
+	// SMTPURL and SMTPFrom send invitations and password resets by e-mail.
+	SMTPURL  string
+	SMTPFrom string
 }
 
 func loadConfig(getenv func(string) string) config {
@@ -37,6 +46,8 @@ func loadConfig(getenv func(string) string) config {
 	}
 	c := config{
 		DatabaseURL:       get("DATABASE_URL", ""),
+		SMTPURL:           get("SMTP_URL", ""),
+		SMTPFrom:          get("SMTP_FROM", ""),
 		DataDir:           get("CHATCENTER_DATA_DIR", ".chatcenter"),
 		HTTPAddr:          get("CHATCENTER_HTTP_ADDR", ""),
 		PublicURL:         strings.TrimRight(get("PUBLIC_URL", ""), "/"),
@@ -51,6 +62,11 @@ func loadConfig(getenv func(string) string) config {
 		DevTemporalUIAddr: get("CHATCENTER_DEV_TEMPORAL_UI_ADDR", "127.0.0.1:8233"),
 		LogFormat:         get("CHATCENTER_LOG_FORMAT", ""),
 		TokenTTL:          24 * time.Hour,
+		FilesDir:          get("CHATCENTER_FILES_DIR", ""),
+		MaxUpload:         25 << 20,
+	}
+	if mb, err := strconv.ParseInt(get("CHATCENTER_MAX_UPLOAD_MB", "25"), 10, 64); err == nil && mb > 0 && mb <= 1<<20 {
+		c.MaxUpload = mb << 20
 	}
 	if d, err := time.ParseDuration(get("CHATCENTER_TOKEN_TTL", "24h")); err == nil && d > 0 {
 		c.TokenTTL = d
@@ -60,6 +76,18 @@ func loadConfig(getenv func(string) string) config {
 		c.DataDir = abs
 	}
 	return c
+}
+
+// filesDir is where uploads live: CHATCENTER_FILES_DIR, else the data dir in dev and ./files
+// for serve.
+func (c config) filesDir(dev bool) string {
+	switch {
+	case c.FilesDir != "":
+		return c.FilesDir
+	case dev:
+		return filepath.Join(c.DataDir, "files")
+	}
+	return "files"
 }
 
 func (c config) logger(w io.Writer, dev bool) *slog.Logger {

@@ -99,6 +99,7 @@ func TestDevRunsTheProduct(t *testing.T) {
 	}
 	require.FileExists(t, dataDir+"/temporal.db")
 	require.FileExists(t, dataDir+"/secret.key")
+	require.DirExists(t, dataDir+"/files")
 
 	// A second start reuses the data: no new owner, same key.
 	ctx2, cancel2 := context.WithCancel(context.Background())

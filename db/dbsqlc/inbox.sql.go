@@ -90,7 +90,10 @@ const inboxCounts = `-- name: InboxCounts :one
 SELECT count(*)::bigint AS all_open,
        count(*) FILTER (WHERE c.assignee_id = $1::bigint)::bigint AS mine,
        count(*) FILTER (WHERE c.assignee_id IS NULL)::bigint AS unassigned,
-       count(*) FILTER (WHERE c.team_id IN (SELECT tm.team_id FROM team_members tm WHERE tm.user_id = $1::bigint))::bigint AS team
+       count(*) FILTER (WHERE c.team_id IN (SELECT tm.team_id FROM team_members tm WHERE tm.user_id = $1::bigint))::bigint AS team,
+       count(*) FILTER (WHERE c.contact_id IN (
+           SELECT n.contact_id FROM notifications n
+           WHERE n.user_id = $1::bigint AND n.type = 'mention' AND n.read_at IS NULL))::bigint AS mentions
 FROM conversations c
 WHERE c.workspace_id = $2::bigint AND c.status = 'open'
   AND ($3::bigint IS NULL
@@ -113,9 +116,11 @@ type InboxCountsRow struct {
 	Mine       int64
 	Unassigned int64
 	Team       int64
+	Mentions   int64
 }
 
-// Open conversations per folder, under the caller's visibility restrictions.
+// Open conversations per folder, under the caller's visibility restrictions; mentions counts those
+// whose contact has a mention of the caller not yet read.
 func (q *Queries) InboxCounts(ctx context.Context, arg InboxCountsParams) (InboxCountsRow, error) {
 	row := q.db.QueryRow(ctx, inboxCounts,
 		arg.UserID,
@@ -129,6 +134,7 @@ func (q *Queries) InboxCounts(ctx context.Context, arg InboxCountsParams) (Inbox
 		&i.Mine,
 		&i.Unassigned,
 		&i.Team,
+		&i.Mentions,
 	)
 	return i, err
 }
@@ -148,25 +154,27 @@ WHERE c.workspace_id = $2::bigint
   AND (NOT $5::boolean OR c.assignee_id IS NULL)
   AND ($6::bigint IS NULL OR c.team_id = $6::bigint)
   AND (NOT $7::boolean OR c.team_id IN (SELECT tm.team_id FROM team_members tm WHERE tm.user_id = $1::bigint))
-  AND ($8::bigint IS NULL OR c.channel_id = $8::bigint)
-  AND ($9::text IS NULL OR $9::text = ANY (ct.tags))
-  AND ($10::text IS NULL OR ct.lifecycle = $10::text)
-  AND ($11::text IS NULL
-       OR ct.first_name ILIKE $11::text OR ct.last_name ILIKE $11::text
-       OR (ct.first_name || ' ' || ct.last_name) ILIKE $11::text
-       OR ct.phone ILIKE $11::text OR ct.email ILIKE $11::text
+  AND (NOT $8::boolean OR c.contact_id IN (
+        SELECT n.contact_id FROM notifications n WHERE n.user_id = $1::bigint AND n.type = 'mention'))
+  AND ($9::bigint IS NULL OR c.channel_id = $9::bigint)
+  AND ($10::text IS NULL OR $10::text = ANY (ct.tags))
+  AND ($11::text IS NULL OR ct.lifecycle = $11::text)
+  AND ($12::text IS NULL
+       OR ct.first_name ILIKE $12::text OR ct.last_name ILIKE $12::text
+       OR (ct.first_name || ' ' || ct.last_name) ILIKE $12::text
+       OR ct.phone ILIKE $12::text OR ct.email ILIKE $12::text
        OR EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id
-                  AND m.content ->> 'text' ILIKE $11::text))
-  AND ($12::bigint IS NULL
-       OR c.assignee_id = $12::bigint
-       OR ($13::boolean AND c.assignee_id IN (
+                  AND m.content ->> 'text' ILIKE $12::text))
+  AND ($13::bigint IS NULL
+       OR c.assignee_id = $13::bigint
+       OR ($14::boolean AND c.assignee_id IN (
              SELECT mate.user_id FROM team_members mine
              JOIN team_members mate ON mate.team_id = mine.team_id
-             WHERE mine.user_id = $12::bigint)))
-  AND ($14::timestamptz IS NULL
-       OR (c.last_activity_at, c.id) < ($14::timestamptz, $15::bigint))
+             WHERE mine.user_id = $13::bigint)))
+  AND ($15::timestamptz IS NULL
+       OR (c.last_activity_at, c.id) < ($15::timestamptz, $16::bigint))
 ORDER BY c.last_activity_at DESC, c.id DESC
-LIMIT $16::int
+LIMIT $17::int
 `
 
 type InboxListParams struct {
@@ -177,6 +185,7 @@ type InboxListParams struct {
 	Unassigned  bool
 	TeamID      *int64
 	MyTeams     bool
+	Mentions    bool
 	ChannelID   *int64
 	Tag         *string
 	Lifecycle   *string
@@ -207,6 +216,7 @@ func (q *Queries) InboxList(ctx context.Context, arg InboxListParams) ([]InboxLi
 		arg.Unassigned,
 		arg.TeamID,
 		arg.MyTeams,
+		arg.Mentions,
 		arg.ChannelID,
 		arg.Tag,
 		arg.Lifecycle,

@@ -9,6 +9,14 @@ import (
 	"time"
 )
 
+type BusinessHour struct {
+	WorkspaceID int64
+	Timezone    string
+	Days        json.RawMessage
+	Holidays    json.RawMessage
+	UpdatedAt   time.Time
+}
+
 type Channel struct {
 	ID                int64
 	WorkspaceID       int64
@@ -37,6 +45,7 @@ type Comment struct {
 	ParentID    *int64
 	Text        string
 	CreatedAt   time.Time
+	Mentions    []int64
 }
 
 type Contact struct {
@@ -56,6 +65,18 @@ type Contact struct {
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
 	BotPaused    bool
+}
+
+type ContactField struct {
+	ID          int64
+	WorkspaceID int64
+	Name        string
+	Slug        string
+	Type        string
+	Options     []string
+	Description string
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
 }
 
 type ContactIdentity struct {
@@ -113,6 +134,38 @@ type Event struct {
 	CreatedAt      time.Time
 }
 
+type File struct {
+	ID              int64
+	WorkspaceID     int64
+	UploaderID      *int64
+	Name            string
+	MimeType        string
+	Kind            string
+	SizeBytes       int64
+	Sha256          []byte
+	StorageKey      string
+	DurationSeconds *float64
+	CreatedAt       time.Time
+}
+
+type Invitation struct {
+	ID           int64
+	WorkspaceID  int64
+	Email        string
+	Role         string
+	Restrictions json.RawMessage
+	TokenHash    []byte
+	InvitedBy    *int64
+	CreatedAt    time.Time
+	ExpiresAt    time.Time
+}
+
+type LoginFailure struct {
+	Key         string
+	WindowStart time.Time
+	Failures    int32
+}
+
 type Message struct {
 	ID             int64
 	WorkspaceID    int64
@@ -134,12 +187,44 @@ type Message struct {
 	UpdatedAt      time.Time
 }
 
+type Notification struct {
+	ID             int64
+	WorkspaceID    int64
+	UserID         int64
+	Type           string
+	ContactID      *int64
+	ConversationID *int64
+	CommentID      *int64
+	MessageID      *int64
+	Payload        json.RawMessage
+	ReadAt         *time.Time
+	CreatedAt      time.Time
+}
+
+type PasswordReset struct {
+	UserID    int64
+	TokenHash []byte
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}
+
 type Session struct {
 	ID        int64
 	UserID    int64
 	TokenHash []byte
 	CreatedAt time.Time
 	ExpiresAt time.Time
+}
+
+type Snippet struct {
+	ID          int64
+	WorkspaceID int64
+	Name        string
+	Text        string
+	FileID      *int64
+	CreatedBy   *int64
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
 }
 
 type Team struct {
@@ -170,6 +255,7 @@ type User struct {
 	Restrictions  json.RawMessage
 	LastSeenAt    *time.Time
 	DeactivatedAt *time.Time
+	AwayAutomatic bool
 }
 
 type Workspace struct {
@@ -180,4 +266,5 @@ type Workspace struct {
 	CreatedAt       time.Time
 	ClosingNoteMode string
 	AutoAwayMinutes int32
+	LifecycleStages json.RawMessage
 }

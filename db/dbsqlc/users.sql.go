@@ -32,7 +32,7 @@ func (q *Queries) SessionDeleteExpired(ctx context.Context) (int64, error) {
 }
 
 const sessionGetUser = `-- name: SessionGetUser :one
-SELECT u.id, u.workspace_id, u.email, u.password_hash, u.name, u.role, u.availability, u.active, u.created_at, u.updated_at, u.timezone, u.language, u.restrictions, u.last_seen_at, u.deactivated_at FROM sessions s
+SELECT u.id, u.workspace_id, u.email, u.password_hash, u.name, u.role, u.availability, u.active, u.created_at, u.updated_at, u.timezone, u.language, u.restrictions, u.last_seen_at, u.deactivated_at, u.away_automatic FROM sessions s
 JOIN users u ON u.id = s.user_id
 WHERE s.token_hash = $1::bytea AND s.expires_at > now() AND u.active
 `
@@ -57,6 +57,7 @@ func (q *Queries) SessionGetUser(ctx context.Context, tokenHash []byte) (User, e
 		&i.Restrictions,
 		&i.LastSeenAt,
 		&i.DeactivatedAt,
+		&i.AwayAutomatic,
 	)
 	return i, err
 }
@@ -87,7 +88,7 @@ func (q *Queries) SessionInsert(ctx context.Context, arg SessionInsertParams) (S
 }
 
 const userGetByEmail = `-- name: UserGetByEmail :one
-SELECT id, workspace_id, email, password_hash, name, role, availability, active, created_at, updated_at, timezone, language, restrictions, last_seen_at, deactivated_at FROM users WHERE lower(email) = lower($1::text)
+SELECT id, workspace_id, email, password_hash, name, role, availability, active, created_at, updated_at, timezone, language, restrictions, last_seen_at, deactivated_at, away_automatic FROM users WHERE lower(email) = lower($1::text)
 `
 
 func (q *Queries) UserGetByEmail(ctx context.Context, email string) (User, error) {
@@ -109,12 +110,13 @@ func (q *Queries) UserGetByEmail(ctx context.Context, email string) (User, error
 		&i.Restrictions,
 		&i.LastSeenAt,
 		&i.DeactivatedAt,
+		&i.AwayAutomatic,
 	)
 	return i, err
 }
 
 const userGetByID = `-- name: UserGetByID :one
-SELECT id, workspace_id, email, password_hash, name, role, availability, active, created_at, updated_at, timezone, language, restrictions, last_seen_at, deactivated_at FROM users WHERE workspace_id = $1::bigint AND id = $2::bigint
+SELECT id, workspace_id, email, password_hash, name, role, availability, active, created_at, updated_at, timezone, language, restrictions, last_seen_at, deactivated_at, away_automatic FROM users WHERE workspace_id = $1::bigint AND id = $2::bigint
 `
 
 type UserGetByIDParams struct {
@@ -141,6 +143,7 @@ func (q *Queries) UserGetByID(ctx context.Context, arg UserGetByIDParams) (User,
 		&i.Restrictions,
 		&i.LastSeenAt,
 		&i.DeactivatedAt,
+		&i.AwayAutomatic,
 	)
 	return i, err
 }
@@ -148,7 +151,7 @@ func (q *Queries) UserGetByID(ctx context.Context, arg UserGetByIDParams) (User,
 const userInsert = `-- name: UserInsert :one
 INSERT INTO users (workspace_id, email, password_hash, name, role)
 VALUES ($1::bigint, $2::text, $3::text, $4::text, $5::text)
-RETURNING id, workspace_id, email, password_hash, name, role, availability, active, created_at, updated_at, timezone, language, restrictions, last_seen_at, deactivated_at
+RETURNING id, workspace_id, email, password_hash, name, role, availability, active, created_at, updated_at, timezone, language, restrictions, last_seen_at, deactivated_at, away_automatic
 `
 
 type UserInsertParams struct {
@@ -184,12 +187,13 @@ func (q *Queries) UserInsert(ctx context.Context, arg UserInsertParams) (User, e
 		&i.Restrictions,
 		&i.LastSeenAt,
 		&i.DeactivatedAt,
+		&i.AwayAutomatic,
 	)
 	return i, err
 }
 
 const userList = `-- name: UserList :many
-SELECT id, workspace_id, email, password_hash, name, role, availability, active, created_at, updated_at, timezone, language, restrictions, last_seen_at, deactivated_at FROM users WHERE workspace_id = $1::bigint ORDER BY id
+SELECT id, workspace_id, email, password_hash, name, role, availability, active, created_at, updated_at, timezone, language, restrictions, last_seen_at, deactivated_at, away_automatic FROM users WHERE workspace_id = $1::bigint ORDER BY id
 `
 
 func (q *Queries) UserList(ctx context.Context, workspaceID int64) ([]User, error) {
@@ -217,6 +221,7 @@ func (q *Queries) UserList(ctx context.Context, workspaceID int64) ([]User, erro
 			&i.Restrictions,
 			&i.LastSeenAt,
 			&i.DeactivatedAt,
+			&i.AwayAutomatic,
 		); err != nil {
 			return nil, err
 		}

@@ -31,7 +31,7 @@ func (q *Queries) WorkspaceCount(ctx context.Context) (int64, error) {
 }
 
 const workspaceGetByID = `-- name: WorkspaceGetByID :one
-SELECT id, name, timezone, language, created_at, closing_note_mode, auto_away_minutes FROM workspaces WHERE id = $1::bigint
+SELECT id, name, timezone, language, created_at, closing_note_mode, auto_away_minutes, lifecycle_stages FROM workspaces WHERE id = $1::bigint
 `
 
 func (q *Queries) WorkspaceGetByID(ctx context.Context, id int64) (Workspace, error) {
@@ -45,6 +45,7 @@ func (q *Queries) WorkspaceGetByID(ctx context.Context, id int64) (Workspace, er
 		&i.CreatedAt,
 		&i.ClosingNoteMode,
 		&i.AutoAwayMinutes,
+		&i.LifecycleStages,
 	)
 	return i, err
 }
@@ -52,7 +53,7 @@ func (q *Queries) WorkspaceGetByID(ctx context.Context, id int64) (Workspace, er
 const workspaceInsert = `-- name: WorkspaceInsert :one
 INSERT INTO workspaces (name, timezone, language)
 VALUES ($1::text, $2::text, $3::text)
-RETURNING id, name, timezone, language, created_at, closing_note_mode, auto_away_minutes
+RETURNING id, name, timezone, language, created_at, closing_note_mode, auto_away_minutes, lifecycle_stages
 `
 
 type WorkspaceInsertParams struct {
@@ -72,6 +73,7 @@ func (q *Queries) WorkspaceInsert(ctx context.Context, arg WorkspaceInsertParams
 		&i.CreatedAt,
 		&i.ClosingNoteMode,
 		&i.AutoAwayMinutes,
+		&i.LifecycleStages,
 	)
 	return i, err
 }
