@@ -16,7 +16,9 @@ type User struct {
 	// Restrictions narrow what a manager or agent may do (respond.io's user restrictions).
 	Restrictions map[string]bool `json:"restrictions"`
 	LastSeenAt   *time.Time      `json:"last_seen_at"`
-	CreatedAt    time.Time       `json:"created_at"`
+	// AvatarFileID is the profile picture, an image in the file library (GET /files/{id}/content).
+	AvatarFileID *int64    `json:"avatar_file_id"`
+	CreatedAt    time.Time `json:"created_at"`
 }
 
 // Channel is a connected messaging account. Its configuration holds secrets and is never part of

@@ -661,6 +661,8 @@ type updateMeRequest struct {
 	Name     *string `json:"name"`
 	Timezone *string `json:"timezone"`
 	Language *string `json:"language"`
+	// AvatarFileID is an image from the file library; null removes the picture.
+	AvatarFileID json.RawMessage `json:"avatar_file_id"`
 }
 
 // languageTag is a BCP 47-like tag: a 2–3 letter language, optional subtags (en, pt-BR, zh-Hant).
@@ -697,11 +699,21 @@ func (s *Server) updateMe(c *gin.Context) {
 		}
 	}
 	ctx := c.Request.Context()
+	avatar, setAvatar, err := s.avatarFile(ctx, u, req.AvatarFileID)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
 	var out dbsqlc.User
 	err = s.DB.WithTx(ctx, func(q *dbsqlc.Queries) error {
 		out, err = q.UserUpdateProfile(ctx, dbsqlc.UserUpdateProfileParams{WorkspaceID: u.WorkspaceID, ID: u.ID, Name: name, Timezone: tz, Language: lang})
 		if err != nil {
 			return db.Error(err)
+		}
+		if setAvatar {
+			if out, err = q.UserSetAvatar(ctx, dbsqlc.UserSetAvatarParams{FileID: avatar, WorkspaceID: u.WorkspaceID, ID: u.ID}); err != nil {
+				return db.Error(err)
+			}
 		}
 		return db.InsertEvent(ctx, q, db.Event{WorkspaceID: u.WorkspaceID, Type: "user.updated", ActorUserID: u.ID,
 			Payload: map[string]any{"user": db.ToUser(out)}})
@@ -923,4 +935,30 @@ func (s *Server) confirmPasswordReset(c *gin.Context) {
 	// Whoever holds the mailbox proved it is theirs: failed logins before the reset no longer count.
 	s.loginSucceeded(c, email)
 	c.Status(http.StatusNoContent)
+}
+
+// avatarFile reads avatar_file_id from a profile change: absent leaves the picture, null removes
+// it, an id must be an image of the caller's workspace.
+func (s *Server) avatarFile(ctx context.Context, u *chatcenter.User, raw json.RawMessage) (*int64, bool, error) {
+	if len(raw) == 0 {
+		return nil, false, nil
+	}
+	if string(raw) == "null" {
+		return nil, true, nil
+	}
+	var id int64
+	if err := json.Unmarshal(raw, &id); err != nil || id <= 0 {
+		return nil, false, invalid("avatar_file_id must be a file id or null")
+	}
+	f, err := s.DB.FileGetByID(ctx, dbsqlc.FileGetByIDParams{WorkspaceID: u.WorkspaceID, ID: id})
+	if db.IsNoRows(err) {
+		return nil, false, invalid("file %d is not in this workspace's library", id)
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	if f.Kind != "image" {
+		return nil, false, invalid("the avatar must be an image")
+	}
+	return &id, true, nil
 }

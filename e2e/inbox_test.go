@@ -266,3 +266,21 @@ func TestReplyRendersDynamicVariables(t *testing.T) {
 	b.do("POST", fmt.Sprintf("/api/v1/conversations/%d/messages", conv.ID), "", map[string]any{"type": "text", "text": "{{$contact.email}}"}, http.StatusBadRequest, nil)
 	require.Len(t, b.messages(conv.ID), 2)
 }
+
+func TestInboxMentionsFolder(t *testing.T) {
+	b := setup(t)
+	convs := b.inboxThree()
+	agent, agentToken := b.inboxUser("mentioned@example.com", chatcenter.RoleAgent, "")
+	b.do("POST", fmt.Sprintf("/api/v1/contacts/%d/comments", convs["Bruno"].ContactID), "",
+		map[string]any{"text": fmt.Sprintf("{{@user.%d}} can you take this refund?", agent.ID)}, http.StatusCreated, nil)
+	rows := b.inbox(agentToken, "?folder=mentions")
+	require.Len(t, rows, 1)
+	require.Equal(t, "Bruno", rows[0].Contact.FirstName)
+	require.Empty(t, b.inbox("", "?folder=mentions"), "the owner was not mentioned")
+	var counts struct{ Mentions int64 }
+	b.do("GET", "/api/v1/inbox/counts", agentToken, nil, http.StatusOK, &counts)
+	require.EqualValues(t, 1, counts.Mentions)
+	b.do("POST", "/api/v1/notifications/read-all", agentToken, nil, http.StatusOK, nil)
+	b.do("GET", "/api/v1/inbox/counts", agentToken, nil, http.StatusOK, &counts)
+	require.EqualValues(t, 0, counts.Mentions, "the count is of unread mentions")
+}

@@ -179,3 +179,8 @@ FROM workspaces w
 WHERE w.id = u.workspace_id AND u.availability = 'online' AND u.active
   AND coalesce(u.last_seen_at, '-infinity') < now() - make_interval(mins => w.auto_away_minutes)
 RETURNING u.id, u.workspace_id;
+
+-- name: UserSetAvatar :one
+UPDATE users SET avatar_file_id = sqlc.narg('file_id')::bigint, updated_at = now()
+WHERE workspace_id = @workspace_id::bigint AND id = @id::bigint
+RETURNING *;

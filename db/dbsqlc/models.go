@@ -256,6 +256,7 @@ type User struct {
 	LastSeenAt    *time.Time
 	DeactivatedAt *time.Time
 	AwayAutomatic bool
+	AvatarFileID  *int64
 }
 
 type Workspace struct {

@@ -425,7 +425,7 @@ const userDeactivate = `-- name: UserDeactivate :one
 UPDATE users
 SET active = false, deactivated_at = now(), availability = 'offline', away_automatic = false, updated_at = now()
 WHERE workspace_id = $1::bigint AND id = $2::bigint AND active
-RETURNING id, workspace_id, email, password_hash, name, role, availability, active, created_at, updated_at, timezone, language, restrictions, last_seen_at, deactivated_at, away_automatic
+RETURNING id, workspace_id, email, password_hash, name, role, availability, active, created_at, updated_at, timezone, language, restrictions, last_seen_at, deactivated_at, away_automatic, avatar_file_id
 `
 
 type UserDeactivateParams struct {
@@ -454,6 +454,7 @@ func (q *Queries) UserDeactivate(ctx context.Context, arg UserDeactivateParams) 
 		&i.LastSeenAt,
 		&i.DeactivatedAt,
 		&i.AwayAutomatic,
+		&i.AvatarFileID,
 	)
 	return i, err
 }
@@ -470,7 +471,7 @@ func (q *Queries) UserEmailTaken(ctx context.Context, email string) (bool, error
 }
 
 const userGetForUpdate = `-- name: UserGetForUpdate :one
-SELECT id, workspace_id, email, password_hash, name, role, availability, active, created_at, updated_at, timezone, language, restrictions, last_seen_at, deactivated_at, away_automatic FROM users WHERE workspace_id = $1::bigint AND id = $2::bigint FOR UPDATE
+SELECT id, workspace_id, email, password_hash, name, role, availability, active, created_at, updated_at, timezone, language, restrictions, last_seen_at, deactivated_at, away_automatic, avatar_file_id FROM users WHERE workspace_id = $1::bigint AND id = $2::bigint FOR UPDATE
 `
 
 type UserGetForUpdateParams struct {
@@ -498,12 +499,13 @@ func (q *Queries) UserGetForUpdate(ctx context.Context, arg UserGetForUpdatePara
 		&i.LastSeenAt,
 		&i.DeactivatedAt,
 		&i.AwayAutomatic,
+		&i.AvatarFileID,
 	)
 	return i, err
 }
 
 const userGetWithTeams = `-- name: UserGetWithTeams :one
-SELECT u.id, u.workspace_id, u.email, u.password_hash, u.name, u.role, u.availability, u.active, u.created_at, u.updated_at, u.timezone, u.language, u.restrictions, u.last_seen_at, u.deactivated_at, u.away_automatic,
+SELECT u.id, u.workspace_id, u.email, u.password_hash, u.name, u.role, u.availability, u.active, u.created_at, u.updated_at, u.timezone, u.language, u.restrictions, u.last_seen_at, u.deactivated_at, u.away_automatic, u.avatar_file_id,
        ARRAY(SELECT tm.team_id FROM team_members tm WHERE tm.user_id = u.id ORDER BY tm.team_id)::bigint[] AS team_ids
 FROM users u
 WHERE u.workspace_id = $1::bigint AND u.id = $2::bigint
@@ -539,6 +541,7 @@ func (q *Queries) UserGetWithTeams(ctx context.Context, arg UserGetWithTeamsPara
 		&i.User.LastSeenAt,
 		&i.User.DeactivatedAt,
 		&i.User.AwayAutomatic,
+		&i.User.AvatarFileID,
 		&i.TeamIds,
 	)
 	return i, err
@@ -552,7 +555,7 @@ SET last_seen_at = now(),
 FROM (SELECT id, availability, away_automatic FROM users
       WHERE workspace_id = $1::bigint AND id = $2::bigint FOR UPDATE) old
 WHERE u.id = old.id
-RETURNING u.id, u.workspace_id, u.email, u.password_hash, u.name, u.role, u.availability, u.active, u.created_at, u.updated_at, u.timezone, u.language, u.restrictions, u.last_seen_at, u.deactivated_at, u.away_automatic, old.away_automatic AS came_back
+RETURNING u.id, u.workspace_id, u.email, u.password_hash, u.name, u.role, u.availability, u.active, u.created_at, u.updated_at, u.timezone, u.language, u.restrictions, u.last_seen_at, u.deactivated_at, u.away_automatic, u.avatar_file_id, old.away_automatic AS came_back
 `
 
 type UserHeartbeatParams struct {
@@ -587,6 +590,7 @@ func (q *Queries) UserHeartbeat(ctx context.Context, arg UserHeartbeatParams) (U
 		&i.User.LastSeenAt,
 		&i.User.DeactivatedAt,
 		&i.User.AwayAutomatic,
+		&i.User.AvatarFileID,
 		&i.CameBack,
 	)
 	return i, err
@@ -595,7 +599,7 @@ func (q *Queries) UserHeartbeat(ctx context.Context, arg UserHeartbeatParams) (U
 const userInsertInvited = `-- name: UserInsertInvited :one
 INSERT INTO users (workspace_id, email, password_hash, name, role, restrictions)
 VALUES ($1::bigint, $2::text, $3::text, $4::text, $5::text, $6::jsonb)
-RETURNING id, workspace_id, email, password_hash, name, role, availability, active, created_at, updated_at, timezone, language, restrictions, last_seen_at, deactivated_at, away_automatic
+RETURNING id, workspace_id, email, password_hash, name, role, availability, active, created_at, updated_at, timezone, language, restrictions, last_seen_at, deactivated_at, away_automatic, avatar_file_id
 `
 
 type UserInsertInvitedParams struct {
@@ -634,12 +638,13 @@ func (q *Queries) UserInsertInvited(ctx context.Context, arg UserInsertInvitedPa
 		&i.LastSeenAt,
 		&i.DeactivatedAt,
 		&i.AwayAutomatic,
+		&i.AvatarFileID,
 	)
 	return i, err
 }
 
 const userListPage = `-- name: UserListPage :many
-SELECT u.id, u.workspace_id, u.email, u.password_hash, u.name, u.role, u.availability, u.active, u.created_at, u.updated_at, u.timezone, u.language, u.restrictions, u.last_seen_at, u.deactivated_at, u.away_automatic,
+SELECT u.id, u.workspace_id, u.email, u.password_hash, u.name, u.role, u.availability, u.active, u.created_at, u.updated_at, u.timezone, u.language, u.restrictions, u.last_seen_at, u.deactivated_at, u.away_automatic, u.avatar_file_id,
        ARRAY(SELECT tm.team_id FROM team_members tm WHERE tm.user_id = u.id ORDER BY tm.team_id)::bigint[] AS team_ids
 FROM users u
 WHERE u.workspace_id = $1::bigint
@@ -693,6 +698,7 @@ func (q *Queries) UserListPage(ctx context.Context, arg UserListPageParams) ([]U
 			&i.User.LastSeenAt,
 			&i.User.DeactivatedAt,
 			&i.User.AwayAutomatic,
+			&i.User.AvatarFileID,
 			&i.TeamIds,
 		); err != nil {
 			return nil, err
@@ -709,7 +715,7 @@ const userReactivate = `-- name: UserReactivate :one
 UPDATE users
 SET active = true, deactivated_at = NULL, updated_at = now()
 WHERE workspace_id = $1::bigint AND id = $2::bigint AND NOT active
-RETURNING id, workspace_id, email, password_hash, name, role, availability, active, created_at, updated_at, timezone, language, restrictions, last_seen_at, deactivated_at, away_automatic
+RETURNING id, workspace_id, email, password_hash, name, role, availability, active, created_at, updated_at, timezone, language, restrictions, last_seen_at, deactivated_at, away_automatic, avatar_file_id
 `
 
 type UserReactivateParams struct {
@@ -737,6 +743,7 @@ func (q *Queries) UserReactivate(ctx context.Context, arg UserReactivateParams) 
 		&i.LastSeenAt,
 		&i.DeactivatedAt,
 		&i.AwayAutomatic,
+		&i.AvatarFileID,
 	)
 	return i, err
 }
@@ -750,7 +757,7 @@ SET availability = $1::text,
 FROM (SELECT id, availability, away_automatic FROM users
       WHERE workspace_id = $2::bigint AND id = $3::bigint FOR UPDATE) old
 WHERE u.id = old.id
-RETURNING u.id, u.workspace_id, u.email, u.password_hash, u.name, u.role, u.availability, u.active, u.created_at, u.updated_at, u.timezone, u.language, u.restrictions, u.last_seen_at, u.deactivated_at, u.away_automatic, old.availability AS previous, old.away_automatic AS previous_automatic
+RETURNING u.id, u.workspace_id, u.email, u.password_hash, u.name, u.role, u.availability, u.active, u.created_at, u.updated_at, u.timezone, u.language, u.restrictions, u.last_seen_at, u.deactivated_at, u.away_automatic, u.avatar_file_id, old.availability AS previous, old.away_automatic AS previous_automatic
 `
 
 type UserSetAvailabilityParams struct {
@@ -787,8 +794,46 @@ func (q *Queries) UserSetAvailability(ctx context.Context, arg UserSetAvailabili
 		&i.User.LastSeenAt,
 		&i.User.DeactivatedAt,
 		&i.User.AwayAutomatic,
+		&i.User.AvatarFileID,
 		&i.Previous,
 		&i.PreviousAutomatic,
+	)
+	return i, err
+}
+
+const userSetAvatar = `-- name: UserSetAvatar :one
+UPDATE users SET avatar_file_id = $1::bigint, updated_at = now()
+WHERE workspace_id = $2::bigint AND id = $3::bigint
+RETURNING id, workspace_id, email, password_hash, name, role, availability, active, created_at, updated_at, timezone, language, restrictions, last_seen_at, deactivated_at, away_automatic, avatar_file_id
+`
+
+type UserSetAvatarParams struct {
+	FileID      *int64
+	WorkspaceID int64
+	ID          int64
+}
+
+func (q *Queries) UserSetAvatar(ctx context.Context, arg UserSetAvatarParams) (User, error) {
+	row := q.db.QueryRow(ctx, userSetAvatar, arg.FileID, arg.WorkspaceID, arg.ID)
+	var i User
+	err := row.Scan(
+		&i.ID,
+		&i.WorkspaceID,
+		&i.Email,
+		&i.PasswordHash,
+		&i.Name,
+		&i.Role,
+		&i.Availability,
+		&i.Active,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.Timezone,
+		&i.Language,
+		&i.Restrictions,
+		&i.LastSeenAt,
+		&i.DeactivatedAt,
+		&i.AwayAutomatic,
+		&i.AvatarFileID,
 	)
 	return i, err
 }
@@ -811,7 +856,7 @@ const userUpdateAccess = `-- name: UserUpdateAccess :one
 UPDATE users
 SET name = $1::text, role = $2::text, restrictions = $3::jsonb, updated_at = now()
 WHERE workspace_id = $4::bigint AND id = $5::bigint
-RETURNING id, workspace_id, email, password_hash, name, role, availability, active, created_at, updated_at, timezone, language, restrictions, last_seen_at, deactivated_at, away_automatic
+RETURNING id, workspace_id, email, password_hash, name, role, availability, active, created_at, updated_at, timezone, language, restrictions, last_seen_at, deactivated_at, away_automatic, avatar_file_id
 `
 
 type UserUpdateAccessParams struct {
@@ -848,6 +893,7 @@ func (q *Queries) UserUpdateAccess(ctx context.Context, arg UserUpdateAccessPara
 		&i.LastSeenAt,
 		&i.DeactivatedAt,
 		&i.AwayAutomatic,
+		&i.AvatarFileID,
 	)
 	return i, err
 }
@@ -856,7 +902,7 @@ const userUpdateProfile = `-- name: UserUpdateProfile :one
 UPDATE users
 SET name = $1::text, timezone = $2::text, language = $3::text, updated_at = now()
 WHERE workspace_id = $4::bigint AND id = $5::bigint
-RETURNING id, workspace_id, email, password_hash, name, role, availability, active, created_at, updated_at, timezone, language, restrictions, last_seen_at, deactivated_at, away_automatic
+RETURNING id, workspace_id, email, password_hash, name, role, availability, active, created_at, updated_at, timezone, language, restrictions, last_seen_at, deactivated_at, away_automatic, avatar_file_id
 `
 
 type UserUpdateProfileParams struct {
@@ -893,6 +939,7 @@ func (q *Queries) UserUpdateProfile(ctx context.Context, arg UserUpdateProfilePa
 		&i.LastSeenAt,
 		&i.DeactivatedAt,
 		&i.AwayAutomatic,
+		&i.AvatarFileID,
 	)
 	return i, err
 }
