@@ -308,11 +308,16 @@ func (s *Server) openConversation(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	s.openFor(c, contact.WorkspaceID, contact.ID)
+}
+
+// openFor answers an open request (no body) for the contact with the open conversation.
+func (s *Server) openFor(c *gin.Context, workspaceID, contactID int64) {
 	if err := bindJSON(c, &struct{}{}, true); err != nil {
 		s.fail(c, err)
 		return
 	}
-	out, err := s.open(c.Request.Context(), currentUser(c), contact.WorkspaceID, contact.ID)
+	out, err := s.open(c.Request.Context(), currentUser(c), workspaceID, contactID)
 	if err != nil {
 		s.fail(c, err)
 		return

@@ -218,16 +218,7 @@ func (s *Server) reopenConversation(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	if err := bindJSON(c, &struct{}{}, true); err != nil {
-		s.fail(c, err)
-		return
-	}
-	out, err := s.open(c.Request.Context(), currentUser(c), conv.WorkspaceID, conv.ContactID)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, out)
+	s.openFor(c, conv.WorkspaceID, conv.ContactID)
 }
 
 // setBotPaused pauses or resumes the chatbot for a contact (the seed's "Pausar el Chatbot").
