@@ -43,6 +43,8 @@ var indexPage = template.Must(template.New("index").Parse(`<!doctype html>
 <p>The omnichannel customer-conversation platform is running.</p>
 <ul>
 <li>REST API: <code>/api/v1</code> — start with <code>POST /api/v1/auth/login</code> (see the README's walkthrough).</li>
+<li>API reference (OpenAPI 3): <a href="/api/v1/openapi.json">/api/v1/openapi.json</a></li>
+<li>Live events (Server-Sent Events): <code>/api/v1/events</code></li>
 <li>Health: <a href="/healthz">/healthz</a> · readiness: <a href="/readyz">/readyz</a></li>
 {{if .UI}}<li>Temporal UI (every conversation run): <a href="{{.UI}}">{{.UI}}</a></li>{{end}}
 </ul>
