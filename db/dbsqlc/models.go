@@ -9,6 +9,29 @@ import (
 	"time"
 )
 
+type AssignmentCursor struct {
+	WorkspaceID int64
+	TeamID      int64
+	LastUserID  int64
+	UpdatedAt   time.Time
+}
+
+type AssignmentQueue struct {
+	ID             int64
+	WorkspaceID    int64
+	ConversationID int64
+	ContactID      int64
+	TeamID         int64
+	Strategy       string
+	OnlineOnly     bool
+	MaxOpen        int32
+	EnqueuedAt     time.Time
+	ExpiresAt      *time.Time
+	State          string
+	AssignedUserID *int64
+	ResolvedAt     *time.Time
+}
+
 type BusinessHour struct {
 	WorkspaceID int64
 	Timezone    string
@@ -240,32 +263,35 @@ type TeamMember struct {
 }
 
 type User struct {
-	ID            int64
-	WorkspaceID   int64
-	Email         string
-	PasswordHash  string
-	Name          string
-	Role          string
-	Availability  string
-	Active        bool
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
-	Timezone      string
-	Language      string
-	Restrictions  json.RawMessage
-	LastSeenAt    *time.Time
-	DeactivatedAt *time.Time
-	AwayAutomatic bool
-	AvatarFileID  *int64
+	ID                   int64
+	WorkspaceID          int64
+	Email                string
+	PasswordHash         string
+	Name                 string
+	Role                 string
+	Availability         string
+	Active               bool
+	CreatedAt            time.Time
+	UpdatedAt            time.Time
+	Timezone             string
+	Language             string
+	Restrictions         json.RawMessage
+	LastSeenAt           *time.Time
+	DeactivatedAt        *time.Time
+	AwayAutomatic        bool
+	AvatarFileID         *int64
+	MaxOpenConversations *int32
+	LastAutoAssignedAt   *time.Time
 }
 
 type Workspace struct {
-	ID              int64
-	Name            string
-	Timezone        string
-	Language        string
-	CreatedAt       time.Time
-	ClosingNoteMode string
-	AutoAwayMinutes int32
-	LifecycleStages json.RawMessage
+	ID                          int64
+	Name                        string
+	Timezone                    string
+	Language                    string
+	CreatedAt                   time.Time
+	ClosingNoteMode             string
+	AutoAwayMinutes             int32
+	LifecycleStages             json.RawMessage
+	DefaultMaxOpenConversations *int32
 }

@@ -422,7 +422,7 @@ func (q *Queries) ContactFieldUpdate(ctx context.Context, arg ContactFieldUpdate
 }
 
 const workspaceGetForUpdate = `-- name: WorkspaceGetForUpdate :one
-SELECT id, name, timezone, language, created_at, closing_note_mode, auto_away_minutes, lifecycle_stages FROM workspaces WHERE id = $1::bigint FOR UPDATE
+SELECT id, name, timezone, language, created_at, closing_note_mode, auto_away_minutes, lifecycle_stages, default_max_open_conversations FROM workspaces WHERE id = $1::bigint FOR UPDATE
 `
 
 func (q *Queries) WorkspaceGetForUpdate(ctx context.Context, id int64) (Workspace, error) {
@@ -437,6 +437,7 @@ func (q *Queries) WorkspaceGetForUpdate(ctx context.Context, id int64) (Workspac
 		&i.ClosingNoteMode,
 		&i.AutoAwayMinutes,
 		&i.LifecycleStages,
+		&i.DefaultMaxOpenConversations,
 	)
 	return i, err
 }
@@ -492,7 +493,7 @@ const workspaceUpdateGeneral = `-- name: WorkspaceUpdateGeneral :one
 
 UPDATE workspaces SET name = $1::text, timezone = $2::text, language = $3::text
 WHERE id = $4::bigint
-RETURNING id, name, timezone, language, created_at, closing_note_mode, auto_away_minutes, lifecycle_stages
+RETURNING id, name, timezone, language, created_at, closing_note_mode, auto_away_minutes, lifecycle_stages, default_max_open_conversations
 `
 
 type WorkspaceUpdateGeneralParams struct {
@@ -520,6 +521,7 @@ func (q *Queries) WorkspaceUpdateGeneral(ctx context.Context, arg WorkspaceUpdat
 		&i.ClosingNoteMode,
 		&i.AutoAwayMinutes,
 		&i.LifecycleStages,
+		&i.DefaultMaxOpenConversations,
 	)
 	return i, err
 }

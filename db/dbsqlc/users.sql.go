@@ -32,7 +32,7 @@ func (q *Queries) SessionDeleteExpired(ctx context.Context) (int64, error) {
 }
 
 const sessionGetUser = `-- name: SessionGetUser :one
-SELECT u.id, u.workspace_id, u.email, u.password_hash, u.name, u.role, u.availability, u.active, u.created_at, u.updated_at, u.timezone, u.language, u.restrictions, u.last_seen_at, u.deactivated_at, u.away_automatic, u.avatar_file_id FROM sessions s
+SELECT u.id, u.workspace_id, u.email, u.password_hash, u.name, u.role, u.availability, u.active, u.created_at, u.updated_at, u.timezone, u.language, u.restrictions, u.last_seen_at, u.deactivated_at, u.away_automatic, u.avatar_file_id, u.max_open_conversations, u.last_auto_assigned_at FROM sessions s
 JOIN users u ON u.id = s.user_id
 WHERE s.token_hash = $1::bytea AND s.expires_at > now() AND u.active
 `
@@ -59,6 +59,8 @@ func (q *Queries) SessionGetUser(ctx context.Context, tokenHash []byte) (User, e
 		&i.DeactivatedAt,
 		&i.AwayAutomatic,
 		&i.AvatarFileID,
+		&i.MaxOpenConversations,
+		&i.LastAutoAssignedAt,
 	)
 	return i, err
 }
@@ -89,7 +91,7 @@ func (q *Queries) SessionInsert(ctx context.Context, arg SessionInsertParams) (S
 }
 
 const userGetByEmail = `-- name: UserGetByEmail :one
-SELECT id, workspace_id, email, password_hash, name, role, availability, active, created_at, updated_at, timezone, language, restrictions, last_seen_at, deactivated_at, away_automatic, avatar_file_id FROM users WHERE lower(email) = lower($1::text)
+SELECT id, workspace_id, email, password_hash, name, role, availability, active, created_at, updated_at, timezone, language, restrictions, last_seen_at, deactivated_at, away_automatic, avatar_file_id, max_open_conversations, last_auto_assigned_at FROM users WHERE lower(email) = lower($1::text)
 `
 
 func (q *Queries) UserGetByEmail(ctx context.Context, email string) (User, error) {
@@ -113,12 +115,14 @@ func (q *Queries) UserGetByEmail(ctx context.Context, email string) (User, error
 		&i.DeactivatedAt,
 		&i.AwayAutomatic,
 		&i.AvatarFileID,
+		&i.MaxOpenConversations,
+		&i.LastAutoAssignedAt,
 	)
 	return i, err
 }
 
 const userGetByID = `-- name: UserGetByID :one
-SELECT id, workspace_id, email, password_hash, name, role, availability, active, created_at, updated_at, timezone, language, restrictions, last_seen_at, deactivated_at, away_automatic, avatar_file_id FROM users WHERE workspace_id = $1::bigint AND id = $2::bigint
+SELECT id, workspace_id, email, password_hash, name, role, availability, active, created_at, updated_at, timezone, language, restrictions, last_seen_at, deactivated_at, away_automatic, avatar_file_id, max_open_conversations, last_auto_assigned_at FROM users WHERE workspace_id = $1::bigint AND id = $2::bigint
 `
 
 type UserGetByIDParams struct {
@@ -147,6 +151,8 @@ func (q *Queries) UserGetByID(ctx context.Context, arg UserGetByIDParams) (User,
 		&i.DeactivatedAt,
 		&i.AwayAutomatic,
 		&i.AvatarFileID,
+		&i.MaxOpenConversations,
+		&i.LastAutoAssignedAt,
 	)
 	return i, err
 }
@@ -154,7 +160,7 @@ func (q *Queries) UserGetByID(ctx context.Context, arg UserGetByIDParams) (User,
 const userInsert = `-- name: UserInsert :one
 INSERT INTO users (workspace_id, email, password_hash, name, role)
 VALUES ($1::bigint, $2::text, $3::text, $4::text, $5::text)
-RETURNING id, workspace_id, email, password_hash, name, role, availability, active, created_at, updated_at, timezone, language, restrictions, last_seen_at, deactivated_at, away_automatic, avatar_file_id
+RETURNING id, workspace_id, email, password_hash, name, role, availability, active, created_at, updated_at, timezone, language, restrictions, last_seen_at, deactivated_at, away_automatic, avatar_file_id, max_open_conversations, last_auto_assigned_at
 `
 
 type UserInsertParams struct {
@@ -192,12 +198,14 @@ func (q *Queries) UserInsert(ctx context.Context, arg UserInsertParams) (User, e
 		&i.DeactivatedAt,
 		&i.AwayAutomatic,
 		&i.AvatarFileID,
+		&i.MaxOpenConversations,
+		&i.LastAutoAssignedAt,
 	)
 	return i, err
 }
 
 const userList = `-- name: UserList :many
-SELECT id, workspace_id, email, password_hash, name, role, availability, active, created_at, updated_at, timezone, language, restrictions, last_seen_at, deactivated_at, away_automatic, avatar_file_id FROM users WHERE workspace_id = $1::bigint ORDER BY id
+SELECT id, workspace_id, email, password_hash, name, role, availability, active, created_at, updated_at, timezone, language, restrictions, last_seen_at, deactivated_at, away_automatic, avatar_file_id, max_open_conversations, last_auto_assigned_at FROM users WHERE workspace_id = $1::bigint ORDER BY id
 `
 
 func (q *Queries) UserList(ctx context.Context, workspaceID int64) ([]User, error) {
@@ -227,6 +235,8 @@ func (q *Queries) UserList(ctx context.Context, workspaceID int64) ([]User, erro
 			&i.DeactivatedAt,
 			&i.AwayAutomatic,
 			&i.AvatarFileID,
+			&i.MaxOpenConversations,
+			&i.LastAutoAssignedAt,
 		); err != nil {
 			return nil, err
 		}

@@ -425,7 +425,7 @@ const userDeactivate = `-- name: UserDeactivate :one
 UPDATE users
 SET active = false, deactivated_at = now(), availability = 'offline', away_automatic = false, updated_at = now()
 WHERE workspace_id = $1::bigint AND id = $2::bigint AND active
-RETURNING id, workspace_id, email, password_hash, name, role, availability, active, created_at, updated_at, timezone, language, restrictions, last_seen_at, deactivated_at, away_automatic, avatar_file_id
+RETURNING id, workspace_id, email, password_hash, name, role, availability, active, created_at, updated_at, timezone, language, restrictions, last_seen_at, deactivated_at, away_automatic, avatar_file_id, max_open_conversations, last_auto_assigned_at
 `
 
 type UserDeactivateParams struct {
@@ -455,6 +455,8 @@ func (q *Queries) UserDeactivate(ctx context.Context, arg UserDeactivateParams) 
 		&i.DeactivatedAt,
 		&i.AwayAutomatic,
 		&i.AvatarFileID,
+		&i.MaxOpenConversations,
+		&i.LastAutoAssignedAt,
 	)
 	return i, err
 }
@@ -471,7 +473,7 @@ func (q *Queries) UserEmailTaken(ctx context.Context, email string) (bool, error
 }
 
 const userGetForUpdate = `-- name: UserGetForUpdate :one
-SELECT id, workspace_id, email, password_hash, name, role, availability, active, created_at, updated_at, timezone, language, restrictions, last_seen_at, deactivated_at, away_automatic, avatar_file_id FROM users WHERE workspace_id = $1::bigint AND id = $2::bigint FOR UPDATE
+SELECT id, workspace_id, email, password_hash, name, role, availability, active, created_at, updated_at, timezone, language, restrictions, last_seen_at, deactivated_at, away_automatic, avatar_file_id, max_open_conversations, last_auto_assigned_at FROM users WHERE workspace_id = $1::bigint AND id = $2::bigint FOR UPDATE
 `
 
 type UserGetForUpdateParams struct {
@@ -500,12 +502,14 @@ func (q *Queries) UserGetForUpdate(ctx context.Context, arg UserGetForUpdatePara
 		&i.DeactivatedAt,
 		&i.AwayAutomatic,
 		&i.AvatarFileID,
+		&i.MaxOpenConversations,
+		&i.LastAutoAssignedAt,
 	)
 	return i, err
 }
 
 const userGetWithTeams = `-- name: UserGetWithTeams :one
-SELECT u.id, u.workspace_id, u.email, u.password_hash, u.name, u.role, u.availability, u.active, u.created_at, u.updated_at, u.timezone, u.language, u.restrictions, u.last_seen_at, u.deactivated_at, u.away_automatic, u.avatar_file_id,
+SELECT u.id, u.workspace_id, u.email, u.password_hash, u.name, u.role, u.availability, u.active, u.created_at, u.updated_at, u.timezone, u.language, u.restrictions, u.last_seen_at, u.deactivated_at, u.away_automatic, u.avatar_file_id, u.max_open_conversations, u.last_auto_assigned_at,
        ARRAY(SELECT tm.team_id FROM team_members tm WHERE tm.user_id = u.id ORDER BY tm.team_id)::bigint[] AS team_ids
 FROM users u
 WHERE u.workspace_id = $1::bigint AND u.id = $2::bigint
@@ -542,6 +546,8 @@ func (q *Queries) UserGetWithTeams(ctx context.Context, arg UserGetWithTeamsPara
 		&i.User.DeactivatedAt,
 		&i.User.AwayAutomatic,
 		&i.User.AvatarFileID,
+		&i.User.MaxOpenConversations,
+		&i.User.LastAutoAssignedAt,
 		&i.TeamIds,
 	)
 	return i, err
@@ -555,7 +561,7 @@ SET last_seen_at = now(),
 FROM (SELECT id, availability, away_automatic FROM users
       WHERE workspace_id = $1::bigint AND id = $2::bigint FOR UPDATE) old
 WHERE u.id = old.id
-RETURNING u.id, u.workspace_id, u.email, u.password_hash, u.name, u.role, u.availability, u.active, u.created_at, u.updated_at, u.timezone, u.language, u.restrictions, u.last_seen_at, u.deactivated_at, u.away_automatic, u.avatar_file_id, old.away_automatic AS came_back
+RETURNING u.id, u.workspace_id, u.email, u.password_hash, u.name, u.role, u.availability, u.active, u.created_at, u.updated_at, u.timezone, u.language, u.restrictions, u.last_seen_at, u.deactivated_at, u.away_automatic, u.avatar_file_id, u.max_open_conversations, u.last_auto_assigned_at, old.away_automatic AS came_back
 `
 
 type UserHeartbeatParams struct {
@@ -591,6 +597,8 @@ func (q *Queries) UserHeartbeat(ctx context.Context, arg UserHeartbeatParams) (U
 		&i.User.DeactivatedAt,
 		&i.User.AwayAutomatic,
 		&i.User.AvatarFileID,
+		&i.User.MaxOpenConversations,
+		&i.User.LastAutoAssignedAt,
 		&i.CameBack,
 	)
 	return i, err
@@ -599,7 +607,7 @@ func (q *Queries) UserHeartbeat(ctx context.Context, arg UserHeartbeatParams) (U
 const userInsertInvited = `-- name: UserInsertInvited :one
 INSERT INTO users (workspace_id, email, password_hash, name, role, restrictions)
 VALUES ($1::bigint, $2::text, $3::text, $4::text, $5::text, $6::jsonb)
-RETURNING id, workspace_id, email, password_hash, name, role, availability, active, created_at, updated_at, timezone, language, restrictions, last_seen_at, deactivated_at, away_automatic, avatar_file_id
+RETURNING id, workspace_id, email, password_hash, name, role, availability, active, created_at, updated_at, timezone, language, restrictions, last_seen_at, deactivated_at, away_automatic, avatar_file_id, max_open_conversations, last_auto_assigned_at
 `
 
 type UserInsertInvitedParams struct {
@@ -639,12 +647,14 @@ func (q *Queries) UserInsertInvited(ctx context.Context, arg UserInsertInvitedPa
 		&i.DeactivatedAt,
 		&i.AwayAutomatic,
 		&i.AvatarFileID,
+		&i.MaxOpenConversations,
+		&i.LastAutoAssignedAt,
 	)
 	return i, err
 }
 
 const userListPage = `-- name: UserListPage :many
-SELECT u.id, u.workspace_id, u.email, u.password_hash, u.name, u.role, u.availability, u.active, u.created_at, u.updated_at, u.timezone, u.language, u.restrictions, u.last_seen_at, u.deactivated_at, u.away_automatic, u.avatar_file_id,
+SELECT u.id, u.workspace_id, u.email, u.password_hash, u.name, u.role, u.availability, u.active, u.created_at, u.updated_at, u.timezone, u.language, u.restrictions, u.last_seen_at, u.deactivated_at, u.away_automatic, u.avatar_file_id, u.max_open_conversations, u.last_auto_assigned_at,
        ARRAY(SELECT tm.team_id FROM team_members tm WHERE tm.user_id = u.id ORDER BY tm.team_id)::bigint[] AS team_ids
 FROM users u
 WHERE u.workspace_id = $1::bigint
@@ -699,6 +709,8 @@ func (q *Queries) UserListPage(ctx context.Context, arg UserListPageParams) ([]U
 			&i.User.DeactivatedAt,
 			&i.User.AwayAutomatic,
 			&i.User.AvatarFileID,
+			&i.User.MaxOpenConversations,
+			&i.User.LastAutoAssignedAt,
 			&i.TeamIds,
 		); err != nil {
 			return nil, err
@@ -715,7 +727,7 @@ const userReactivate = `-- name: UserReactivate :one
 UPDATE users
 SET active = true, deactivated_at = NULL, updated_at = now()
 WHERE workspace_id = $1::bigint AND id = $2::bigint AND NOT active
-RETURNING id, workspace_id, email, password_hash, name, role, availability, active, created_at, updated_at, timezone, language, restrictions, last_seen_at, deactivated_at, away_automatic, avatar_file_id
+RETURNING id, workspace_id, email, password_hash, name, role, availability, active, created_at, updated_at, timezone, language, restrictions, last_seen_at, deactivated_at, away_automatic, avatar_file_id, max_open_conversations, last_auto_assigned_at
 `
 
 type UserReactivateParams struct {
@@ -744,6 +756,8 @@ func (q *Queries) UserReactivate(ctx context.Context, arg UserReactivateParams) 
 		&i.DeactivatedAt,
 		&i.AwayAutomatic,
 		&i.AvatarFileID,
+		&i.MaxOpenConversations,
+		&i.LastAutoAssignedAt,
 	)
 	return i, err
 }
@@ -757,7 +771,7 @@ SET availability = $1::text,
 FROM (SELECT id, availability, away_automatic FROM users
       WHERE workspace_id = $2::bigint AND id = $3::bigint FOR UPDATE) old
 WHERE u.id = old.id
-RETURNING u.id, u.workspace_id, u.email, u.password_hash, u.name, u.role, u.availability, u.active, u.created_at, u.updated_at, u.timezone, u.language, u.restrictions, u.last_seen_at, u.deactivated_at, u.away_automatic, u.avatar_file_id, old.availability AS previous, old.away_automatic AS previous_automatic
+RETURNING u.id, u.workspace_id, u.email, u.password_hash, u.name, u.role, u.availability, u.active, u.created_at, u.updated_at, u.timezone, u.language, u.restrictions, u.last_seen_at, u.deactivated_at, u.away_automatic, u.avatar_file_id, u.max_open_conversations, u.last_auto_assigned_at, old.availability AS previous, old.away_automatic AS previous_automatic
 `
 
 type UserSetAvailabilityParams struct {
@@ -795,6 +809,8 @@ func (q *Queries) UserSetAvailability(ctx context.Context, arg UserSetAvailabili
 		&i.User.DeactivatedAt,
 		&i.User.AwayAutomatic,
 		&i.User.AvatarFileID,
+		&i.User.MaxOpenConversations,
+		&i.User.LastAutoAssignedAt,
 		&i.Previous,
 		&i.PreviousAutomatic,
 	)
@@ -804,7 +820,7 @@ func (q *Queries) UserSetAvailability(ctx context.Context, arg UserSetAvailabili
 const userSetAvatar = `-- name: UserSetAvatar :one
 UPDATE users SET avatar_file_id = $1::bigint, updated_at = now()
 WHERE workspace_id = $2::bigint AND id = $3::bigint
-RETURNING id, workspace_id, email, password_hash, name, role, availability, active, created_at, updated_at, timezone, language, restrictions, last_seen_at, deactivated_at, away_automatic, avatar_file_id
+RETURNING id, workspace_id, email, password_hash, name, role, availability, active, created_at, updated_at, timezone, language, restrictions, last_seen_at, deactivated_at, away_automatic, avatar_file_id, max_open_conversations, last_auto_assigned_at
 `
 
 type UserSetAvatarParams struct {
@@ -834,6 +850,8 @@ func (q *Queries) UserSetAvatar(ctx context.Context, arg UserSetAvatarParams) (U
 		&i.DeactivatedAt,
 		&i.AwayAutomatic,
 		&i.AvatarFileID,
+		&i.MaxOpenConversations,
+		&i.LastAutoAssignedAt,
 	)
 	return i, err
 }
@@ -856,7 +874,7 @@ const userUpdateAccess = `-- name: UserUpdateAccess :one
 UPDATE users
 SET name = $1::text, role = $2::text, restrictions = $3::jsonb, updated_at = now()
 WHERE workspace_id = $4::bigint AND id = $5::bigint
-RETURNING id, workspace_id, email, password_hash, name, role, availability, active, created_at, updated_at, timezone, language, restrictions, last_seen_at, deactivated_at, away_automatic, avatar_file_id
+RETURNING id, workspace_id, email, password_hash, name, role, availability, active, created_at, updated_at, timezone, language, restrictions, last_seen_at, deactivated_at, away_automatic, avatar_file_id, max_open_conversations, last_auto_assigned_at
 `
 
 type UserUpdateAccessParams struct {
@@ -894,6 +912,8 @@ func (q *Queries) UserUpdateAccess(ctx context.Context, arg UserUpdateAccessPara
 		&i.DeactivatedAt,
 		&i.AwayAutomatic,
 		&i.AvatarFileID,
+		&i.MaxOpenConversations,
+		&i.LastAutoAssignedAt,
 	)
 	return i, err
 }
@@ -902,7 +922,7 @@ const userUpdateProfile = `-- name: UserUpdateProfile :one
 UPDATE users
 SET name = $1::text, timezone = $2::text, language = $3::text, updated_at = now()
 WHERE workspace_id = $4::bigint AND id = $5::bigint
-RETURNING id, workspace_id, email, password_hash, name, role, availability, active, created_at, updated_at, timezone, language, restrictions, last_seen_at, deactivated_at, away_automatic, avatar_file_id
+RETURNING id, workspace_id, email, password_hash, name, role, availability, active, created_at, updated_at, timezone, language, restrictions, last_seen_at, deactivated_at, away_automatic, avatar_file_id, max_open_conversations, last_auto_assigned_at
 `
 
 type UserUpdateProfileParams struct {
@@ -940,6 +960,8 @@ func (q *Queries) UserUpdateProfile(ctx context.Context, arg UserUpdateProfilePa
 		&i.DeactivatedAt,
 		&i.AwayAutomatic,
 		&i.AvatarFileID,
+		&i.MaxOpenConversations,
+		&i.LastAutoAssignedAt,
 	)
 	return i, err
 }

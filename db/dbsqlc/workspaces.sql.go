@@ -31,7 +31,7 @@ func (q *Queries) WorkspaceCount(ctx context.Context) (int64, error) {
 }
 
 const workspaceGetByID = `-- name: WorkspaceGetByID :one
-SELECT id, name, timezone, language, created_at, closing_note_mode, auto_away_minutes, lifecycle_stages FROM workspaces WHERE id = $1::bigint
+SELECT id, name, timezone, language, created_at, closing_note_mode, auto_away_minutes, lifecycle_stages, default_max_open_conversations FROM workspaces WHERE id = $1::bigint
 `
 
 func (q *Queries) WorkspaceGetByID(ctx context.Context, id int64) (Workspace, error) {
@@ -46,6 +46,7 @@ func (q *Queries) WorkspaceGetByID(ctx context.Context, id int64) (Workspace, er
 		&i.ClosingNoteMode,
 		&i.AutoAwayMinutes,
 		&i.LifecycleStages,
+		&i.DefaultMaxOpenConversations,
 	)
 	return i, err
 }
@@ -53,7 +54,7 @@ func (q *Queries) WorkspaceGetByID(ctx context.Context, id int64) (Workspace, er
 const workspaceInsert = `-- name: WorkspaceInsert :one
 INSERT INTO workspaces (name, timezone, language)
 VALUES ($1::text, $2::text, $3::text)
-RETURNING id, name, timezone, language, created_at, closing_note_mode, auto_away_minutes, lifecycle_stages
+RETURNING id, name, timezone, language, created_at, closing_note_mode, auto_away_minutes, lifecycle_stages, default_max_open_conversations
 `
 
 type WorkspaceInsertParams struct {
@@ -74,6 +75,7 @@ func (q *Queries) WorkspaceInsert(ctx context.Context, arg WorkspaceInsertParams
 		&i.ClosingNoteMode,
 		&i.AutoAwayMinutes,
 		&i.LifecycleStages,
+		&i.DefaultMaxOpenConversations,
 	)
 	return i, err
 }
