@@ -26,6 +26,7 @@ const (
 	PermDataExport     Permission = "data.export"
 	PermSnippetsManage Permission = "snippets.manage"
 	PermShortcutsRun   Permission = "shortcuts.run"
+	PermFlowsManage    Permission = "flows.manage"
 )
 
 // Restriction names, as in respond.io's user settings. They narrow what a manager or an agent
@@ -62,6 +63,7 @@ var grants = map[Permission]grant{
 	PermDataExport:     {roles: everyone, restrictedBy: RestrictDataExport},
 	PermSnippetsManage: {roles: admins},
 	PermShortcutsRun:   {roles: everyone, restrictedBy: RestrictShortcuts},
+	PermFlowsManage:    {roles: admins},
 }
 
 // Allowed reports whether u holds p.

@@ -209,6 +209,18 @@ func (s *Server) Handler() http.Handler {
 	h(patch, v1+"/settings/contact-fields/:id", PermSettingsManage, s.updateContactField)
 	h(del, v1+"/settings/contact-fields/:id", PermSettingsManage, s.deleteContactField)
 
+	// Flows.
+	h(get, v1+"/flows", PermFlowsManage, s.listFlows)
+	h(post, v1+"/flows", PermFlowsManage, s.createFlow)
+	h(post, v1+"/flows/import", PermFlowsManage, s.importFlow)
+	h(get, v1+"/flows/:id", PermFlowsManage, s.getFlow)
+	h(patch, v1+"/flows/:id", PermFlowsManage, s.updateFlow)
+	h(del, v1+"/flows/:id", PermFlowsManage, s.deleteFlow)
+	h(post, v1+"/flows/:id/publish", PermFlowsManage, s.publishFlow)
+	h(post, v1+"/flows/:id/stop", PermFlowsManage, s.stopFlow)
+	h(post, v1+"/flows/:id/clone", PermFlowsManage, s.cloneFlow)
+	h(get, v1+"/flows/:id/export", PermFlowsManage, s.exportFlow)
+
 	// Realtime.
 	// EventSource cannot set headers: this route also takes ?access_token= (queryToken) before
 	// the usual authentication and permission check.

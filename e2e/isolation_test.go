@@ -72,6 +72,8 @@ func TestWorkspaceIsolation(t *testing.T) {
 	files := &filesEnv{bundle: b}
 	files.upload(tokB, "b.png", "image/png", filesPNG, http.StatusCreated, &obj)
 	ids["file"] = obj.ID
+	b.do("POST", "/api/v1/flows", tokB, map[string]any{"name": "B flow", "definition": map[string]any{"trigger": map[string]any{"type": "manual", "next": "a"}, "steps": []any{map[string]any{"id": "a", "type": "open_conversation"}}}}, http.StatusCreated, &obj)
+	ids["flow"] = obj.ID
 
 	// Which B resource each parameterised route is about, by path prefix (longest first).
 	kinds := []struct{ prefix, kind string }{
@@ -85,6 +87,7 @@ func TestWorkspaceIsolation(t *testing.T) {
 		{"/api/v1/comments/", "comment"},
 		{"/api/v1/snippets/", "snippet"},
 		{"/api/v1/files/", "file"},
+		{"/api/v1/flows/", "flow"},
 		{"/api/v1/teams/", "team"},
 		{"/api/v1/users/", "user"},
 	}

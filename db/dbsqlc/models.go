@@ -171,6 +171,27 @@ type File struct {
 	CreatedAt       time.Time
 }
 
+type Flow struct {
+	ID               int64
+	WorkspaceID      int64
+	Name             string
+	Status           string
+	Draft            json.RawMessage
+	TriggerType      string
+	PublishedVersion *int32
+	CreatedBy        *int64
+	CreatedAt        time.Time
+	UpdatedAt        time.Time
+}
+
+type FlowVersion struct {
+	FlowID      int64
+	Version     int32
+	Definition  json.RawMessage
+	PublishedBy *int64
+	PublishedAt time.Time
+}
+
 type Invitation struct {
 	ID           int64
 	WorkspaceID  int64
