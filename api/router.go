@@ -220,6 +220,8 @@ func (s *Server) Handler() http.Handler {
 	h(post, v1+"/flows/:id/stop", PermFlowsManage, s.stopFlow)
 	h(post, v1+"/flows/:id/clone", PermFlowsManage, s.cloneFlow)
 	h(get, v1+"/flows/:id/export", PermFlowsManage, s.exportFlow)
+	h(get, v1+"/flows/templates", PermFlowsManage, s.listFlowTemplates)
+	h(post, v1+"/flows/templates/:key", PermFlowsManage, s.createFlowFromTemplate)
 
 	// Realtime.
 	// EventSource cannot set headers: this route also takes ?access_token= (queryToken) before
