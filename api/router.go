@@ -44,6 +44,9 @@ type Server struct {
 	Storage storage.Store
 	// MaxUpload bounds an uploaded file in bytes (default 25 MB).
 	MaxUpload int64
+	// TrustedProxies are the proxies (IPs or CIDRs) whose X-Forwarded-For is believed for the
+	// client address (login limits per IP); none by default, so clients cannot choose their own.
+	TrustedProxies []string
 	// Mailer sends invitations and password reset links; without it invitation links are returned
 	// to the inviting admin and reset links are logged.
 	Mailer *mail.Mailer
@@ -78,6 +81,10 @@ func (s *Server) Handler() http.Handler {
 	s.routes = nil
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
+	if err := r.SetTrustedProxies(s.TrustedProxies); err != nil {
+		s.Log.Error("CHATCENTER_TRUSTED_PROXIES is not valid; trusting no proxy", "error", err)
+		_ = r.SetTrustedProxies(nil)
+	}
 	r.HandleMethodNotAllowed = true
 	r.Use(requestID(), s.accessLog(), s.recovery())
 	r.NoRoute(func(c *gin.Context) { s.fail(c, chatcenter.Errorf(chatcenter.ENOTFOUND, "no such route")) })

@@ -88,7 +88,7 @@ func runDev(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	defer events.Close()
 	srv := &api.Server{DB: d, Temporal: tc, Box: box, Log: log, PublicURL: cfg.PublicURL, LocalURL: apiURL,
 		TemporalUIURL: uiURL, TokenTTL: cfg.TokenTTL, Storage: files.store, MaxUpload: files.maxUpload, FileLinkKey: files.linkKey,
-		Events: events}
+		Events: events, TrustedProxies: cfg.TrustedProxies}
 	if srv.Mailer, err = openMailer(cfg, log); err != nil {
 		return err
 	}
@@ -156,7 +156,7 @@ func runServe(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 		return err
 	}
 	srv := &api.Server{DB: dp.db, Temporal: dp.tc, Box: dp.box, Log: dp.log, PublicURL: cfg.PublicURL, LocalURL: local, TokenTTL: cfg.TokenTTL,
-		Storage: files.store, MaxUpload: files.maxUpload, FileLinkKey: files.linkKey, Events: events}
+		Storage: files.store, MaxUpload: files.maxUpload, FileLinkKey: files.linkKey, Events: events, TrustedProxies: cfg.TrustedProxies}
 	if srv.Mailer, err = openMailer(cfg, dp.log); err != nil {
 		return err
 	}

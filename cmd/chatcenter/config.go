@@ -32,6 +32,8 @@ type config struct {
 	FilesDir string
 	// MaxUpload bounds one uploaded file, in bytes.
 	MaxUpload int64
+	// TrustedProxies lists the reverse proxies whose X-Forwarded-For is believed.
+	TrustedProxies []string
 	// SMTPURL and SMTPFrom send invitations and password resets by e-mail.
 	SMTPURL  string
 	SMTPFrom string
@@ -47,6 +49,7 @@ func loadConfig(getenv func(string) string) config {
 	c := config{
 		DatabaseURL:       get("DATABASE_URL", ""),
 		SMTPURL:           get("SMTP_URL", ""),
+		TrustedProxies:    splitList(get("CHATCENTER_TRUSTED_PROXIES", "")),
 		SMTPFrom:          get("SMTP_FROM", ""),
 		DataDir:           get("CHATCENTER_DATA_DIR", ".chatcenter"),
 		HTTPAddr:          get("CHATCENTER_HTTP_ADDR", ""),
@@ -103,4 +106,15 @@ func (c config) logger(w io.Writer, dev bool) *slog.Logger {
 		return slog.New(slog.NewTextHandler(w, opts))
 	}
 	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+// splitList splits a comma-separated setting, dropping blanks.
+func splitList(v string) []string {
+	var out []string
+	for _, p := range strings.Split(v, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
 }
