@@ -16,6 +16,9 @@ type User struct {
 	// Restrictions narrow what a manager or agent may do (respond.io's user restrictions).
 	Restrictions map[string]bool `json:"restrictions"`
 	LastSeenAt   *time.Time      `json:"last_seen_at"`
+	// MaxOpenConversations is the user's capacity for automatic assignment; nil uses the
+	// workspace default (and no default means unlimited).
+	MaxOpenConversations *int32 `json:"max_open_conversations"`
 	// AvatarFileID is the profile picture, an image in the file library (GET /files/{id}/content).
 	AvatarFileID *int64    `json:"avatar_file_id"`
 	CreatedAt    time.Time `json:"created_at"`

@@ -209,6 +209,8 @@ func (s *Server) Handler() http.Handler {
 	h(del, v1+"/settings/closing-notes/categories/:id", PermSettingsManage, s.deleteClosingNoteCategory)
 	h(get, v1+"/settings/lifecycle-stages", PermMember, s.getLifecycleStages)
 	h(put, v1+"/settings/lifecycle-stages", PermSettingsManage, s.putLifecycleStages)
+	h(get, v1+"/settings/assignment", PermMember, s.getAssignmentSettings)
+	h(put, v1+"/settings/assignment", PermSettingsManage, s.putAssignmentSettings)
 	h(get, v1+"/settings/business-hours", PermMember, s.getBusinessHours)
 	h(put, v1+"/settings/business-hours", PermSettingsManage, s.putBusinessHours)
 	h(get, v1+"/settings/contact-fields", PermMember, s.listContactFields)

@@ -216,6 +216,9 @@ type updateUserRequest struct {
 	Name         *string          `json:"name"`
 	Role         *chatcenter.Role `json:"role"`
 	Restrictions map[string]bool  `json:"restrictions"`
+	// MaxOpenConversations is the user's capacity for automatic assignment (1–1000); null uses
+	// the workspace default.
+	MaxOpenConversations json.RawMessage `json:"max_open_conversations"`
 }
 
 // updateUser changes a user's name, access level and restrictions. Managers cannot touch owners
@@ -253,6 +256,11 @@ func (s *Server) updateUser(c *gin.Context) {
 		}
 		restrictions = req.Restrictions
 	}
+	maxOpen, setMaxOpen, err := capacityValue(req.MaxOpenConversations)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
 	if role == chatcenter.RoleOwner && actor.Role != chatcenter.RoleOwner {
 		s.fail(c, chatcenter.Errorf(chatcenter.EFORBIDDEN, "only owners can make someone an owner"))
 		return
@@ -282,12 +290,21 @@ func (s *Server) updateUser(c *gin.Context) {
 		if err != nil {
 			return db.Error(err)
 		}
+		if setMaxOpen {
+			if out, err = q.UserSetMaxOpen(ctx, dbsqlc.UserSetMaxOpenParams{MaxOpen: maxOpen, WorkspaceID: actor.WorkspaceID, ID: cur.ID}); err != nil {
+				return db.Error(err)
+			}
+		}
 		return db.InsertEvent(ctx, q, db.Event{WorkspaceID: actor.WorkspaceID, Type: "user.updated", ActorUserID: actor.ID,
 			Payload: map[string]any{"user": db.ToUser(out)}})
 	})
 	if err != nil {
 		s.fail(c, err)
 		return
+	}
+	if setMaxOpen {
+		// A changed limit may free capacity: conversations waiting for an agent are offered again.
+		s.reoffer(ctx, actor.WorkspaceID)
 	}
 	c.JSON(http.StatusOK, toUserResponse(out, target.TeamIds))
 }

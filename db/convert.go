@@ -17,7 +17,7 @@ func ToUser(u dbsqlc.User) chatcenter.User {
 		ID: u.ID, WorkspaceID: u.WorkspaceID, Email: u.Email, Name: u.Name,
 		Role: chatcenter.Role(u.Role), Availability: chatcenter.Availability(u.Availability),
 		Active: u.Active, Timezone: u.Timezone, Language: u.Language, Restrictions: restrictions,
-		LastSeenAt: u.LastSeenAt, AvatarFileID: u.AvatarFileID, CreatedAt: u.CreatedAt,
+		LastSeenAt: u.LastSeenAt, AvatarFileID: u.AvatarFileID, MaxOpenConversations: u.MaxOpenConversations, CreatedAt: u.CreatedAt,
 	}
 }
 

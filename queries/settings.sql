@@ -85,3 +85,11 @@ VALUES (@workspace_id::bigint, @timezone::text, @days::jsonb, @holidays::jsonb, 
 ON CONFLICT (workspace_id) DO UPDATE
 SET timezone = excluded.timezone, days = excluded.days, holidays = excluded.holidays, updated_at = excluded.updated_at
 RETURNING *;
+
+-- name: WorkspaceAssignmentSettings :one
+SELECT default_max_open_conversations FROM workspaces WHERE id = @workspace_id::bigint;
+
+-- name: WorkspaceSetDefaultMaxOpen :one
+UPDATE workspaces SET default_max_open_conversations = sqlc.narg('max_open')::int
+WHERE id = @workspace_id::bigint
+RETURNING default_max_open_conversations;

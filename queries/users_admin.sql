@@ -184,3 +184,9 @@ RETURNING u.id, u.workspace_id;
 UPDATE users SET avatar_file_id = sqlc.narg('file_id')::bigint, updated_at = now()
 WHERE workspace_id = @workspace_id::bigint AND id = @id::bigint
 RETURNING *;
+
+-- name: UserSetMaxOpen :one
+-- The user's own capacity; NULL falls back to the workspace default.
+UPDATE users SET max_open_conversations = sqlc.narg('max_open')::int, updated_at = now()
+WHERE workspace_id = @workspace_id::bigint AND id = @id::bigint
+RETURNING *;

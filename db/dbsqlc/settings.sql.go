@@ -421,6 +421,17 @@ func (q *Queries) ContactFieldUpdate(ctx context.Context, arg ContactFieldUpdate
 	return i, err
 }
 
+const workspaceAssignmentSettings = `-- name: WorkspaceAssignmentSettings :one
+SELECT default_max_open_conversations FROM workspaces WHERE id = $1::bigint
+`
+
+func (q *Queries) WorkspaceAssignmentSettings(ctx context.Context, workspaceID int64) (*int32, error) {
+	row := q.db.QueryRow(ctx, workspaceAssignmentSettings, workspaceID)
+	var default_max_open_conversations *int32
+	err := row.Scan(&default_max_open_conversations)
+	return default_max_open_conversations, err
+}
+
 const workspaceGetForUpdate = `-- name: WorkspaceGetForUpdate :one
 SELECT id, name, timezone, language, created_at, closing_note_mode, auto_away_minutes, lifecycle_stages, default_max_open_conversations FROM workspaces WHERE id = $1::bigint FOR UPDATE
 `
@@ -470,6 +481,24 @@ func (q *Queries) WorkspaceSetClosingNoteMode(ctx context.Context, arg Workspace
 	var closing_note_mode string
 	err := row.Scan(&closing_note_mode)
 	return closing_note_mode, err
+}
+
+const workspaceSetDefaultMaxOpen = `-- name: WorkspaceSetDefaultMaxOpen :one
+UPDATE workspaces SET default_max_open_conversations = $1::int
+WHERE id = $2::bigint
+RETURNING default_max_open_conversations
+`
+
+type WorkspaceSetDefaultMaxOpenParams struct {
+	MaxOpen     *int32
+	WorkspaceID int64
+}
+
+func (q *Queries) WorkspaceSetDefaultMaxOpen(ctx context.Context, arg WorkspaceSetDefaultMaxOpenParams) (*int32, error) {
+	row := q.db.QueryRow(ctx, workspaceSetDefaultMaxOpen, arg.MaxOpen, arg.WorkspaceID)
+	var default_max_open_conversations *int32
+	err := row.Scan(&default_max_open_conversations)
+	return default_max_open_conversations, err
 }
 
 const workspaceSetLifecycleStages = `-- name: WorkspaceSetLifecycleStages :one

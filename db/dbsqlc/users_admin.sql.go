@@ -856,6 +856,46 @@ func (q *Queries) UserSetAvatar(ctx context.Context, arg UserSetAvatarParams) (U
 	return i, err
 }
 
+const userSetMaxOpen = `-- name: UserSetMaxOpen :one
+UPDATE users SET max_open_conversations = $1::int, updated_at = now()
+WHERE workspace_id = $2::bigint AND id = $3::bigint
+RETURNING id, workspace_id, email, password_hash, name, role, availability, active, created_at, updated_at, timezone, language, restrictions, last_seen_at, deactivated_at, away_automatic, avatar_file_id, max_open_conversations, last_auto_assigned_at
+`
+
+type UserSetMaxOpenParams struct {
+	MaxOpen     *int32
+	WorkspaceID int64
+	ID          int64
+}
+
+// The user's own capacity; NULL falls back to the workspace default.
+func (q *Queries) UserSetMaxOpen(ctx context.Context, arg UserSetMaxOpenParams) (User, error) {
+	row := q.db.QueryRow(ctx, userSetMaxOpen, arg.MaxOpen, arg.WorkspaceID, arg.ID)
+	var i User
+	err := row.Scan(
+		&i.ID,
+		&i.WorkspaceID,
+		&i.Email,
+		&i.PasswordHash,
+		&i.Name,
+		&i.Role,
+		&i.Availability,
+		&i.Active,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.Timezone,
+		&i.Language,
+		&i.Restrictions,
+		&i.LastSeenAt,
+		&i.DeactivatedAt,
+		&i.AwayAutomatic,
+		&i.AvatarFileID,
+		&i.MaxOpenConversations,
+		&i.LastAutoAssignedAt,
+	)
+	return i, err
+}
+
 const userSetPasswordHash = `-- name: UserSetPasswordHash :exec
 UPDATE users SET password_hash = $1::text, updated_at = now() WHERE id = $2::bigint
 `
