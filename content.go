@@ -2,7 +2,9 @@ package chatcenter
 
 import (
 	"net/url"
+	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -29,6 +31,15 @@ const (
 // MaxTextLength bounds a text message (Telegram's limit, the tightest of the supported channels).
 const MaxTextLength = 4096
 
+// Reply button limits. Ten buttons with titles of up to 20 characters fit the reply buttons of
+// every messaging app (WhatsApp's list rows are the tightest); 64 bytes is Telegram's
+// callback_data limit, and the payload is what comes back when the contact presses a button.
+const (
+	MaxButtons            = 10
+	MaxButtonTitleLength  = 20
+	MaxButtonPayloadBytes = 64
+)
+
 // Content is the typed union carried by every message. Type selects which of the other fields is
 // set; the JSON form is the API's and the database's (messages.content).
 type Content struct {
@@ -38,6 +49,15 @@ type Content struct {
 	Location   *Location      `json:"location,omitempty"`
 	Contact    *SharedContact `json:"contact,omitempty"`
 	Postback   *Postback      `json:"postback,omitempty"`
+	// Buttons are reply buttons under a text message. Channels without buttons receive the text
+	// followed by a numbered list of the titles instead (TextWithChoices).
+	Buttons []Button `json:"buttons,omitempty"`
+}
+
+// Button is a reply button. Pressing it sends a postback carrying Payload and Title back to us.
+type Button struct {
+	Title   string `json:"title"`
+	Payload string `json:"payload"`
 }
 
 // Attachment is a media file. Inbound media carry the provider's file reference; outbound media a
@@ -100,8 +120,30 @@ func (c Content) Preview() string {
 	return "[" + c.Type + "]"
 }
 
+// TextWithChoices is the text followed by a numbered list of the button titles, the form a message
+// with buttons takes on a channel that has none ("Which team?\n\n1. Sales\n2. Support"). A
+// contact answers by typing a number or a title. Without buttons it is the text alone.
+func (c Content) TextWithChoices() string {
+	if len(c.Buttons) == 0 {
+		return c.Text
+	}
+	var b strings.Builder
+	b.WriteString(c.Text)
+	b.WriteString("\n")
+	for i, btn := range c.Buttons {
+		b.WriteString("\n")
+		b.WriteString(strconv.Itoa(i + 1))
+		b.WriteString(". ")
+		b.WriteString(btn.Title)
+	}
+	return b.String()
+}
+
 // ValidateOutgoing checks content an agent, flow or API client asks to send.
 func (c Content) ValidateOutgoing() error {
+	if len(c.Buttons) > 0 && c.Type != ContentText {
+		return Errorf(EINVALID, "buttons can only be sent with a text message")
+	}
 	switch c.Type {
 	case ContentText:
 		if strings.TrimSpace(c.Text) == "" {
@@ -109,6 +151,15 @@ func (c Content) ValidateOutgoing() error {
 		}
 		if n := utf8.RuneCountInString(c.Text); n > MaxTextLength {
 			return Errorf(EINVALID, "text is %d characters; the limit is %d", n, MaxTextLength)
+		}
+		if len(c.Buttons) > 0 {
+			if err := validateButtons(c.Buttons); err != nil {
+				return err
+			}
+			// Channels without buttons get the numbered text, which must fit as well.
+			if n := utf8.RuneCountInString(c.TextWithChoices()); n > MaxTextLength {
+				return Errorf(EINVALID, "text with its numbered button titles is %d characters; the limit is %d", n, MaxTextLength)
+			}
 		}
 	case ContentAttachment:
 		a := c.Attachment
@@ -138,4 +189,59 @@ func (c Content) ValidateOutgoing() error {
 		return Errorf(EINVALID, "message type %q cannot be sent; use text or attachment", c.Type)
 	}
 	return nil
+}
+
+// validateButtons checks the reply buttons of a text message; an empty list means no buttons.
+func validateButtons(buttons []Button) error {
+	if len(buttons) > MaxButtons {
+		return Errorf(EINVALID, "a message may have at most %d buttons; got %d", MaxButtons, len(buttons))
+	}
+	payloads := make(map[string]int, len(buttons))
+	titles := make(map[string]int, len(buttons))
+	for i, b := range buttons {
+		n := i + 1
+		if strings.TrimSpace(b.Title) == "" {
+			return Errorf(EINVALID, "button %d: title must not be empty", n)
+		}
+		if l := utf8.RuneCountInString(b.Title); l > MaxButtonTitleLength {
+			return Errorf(EINVALID, "button %d: title is %d characters; the limit is %d", n, l, MaxButtonTitleLength)
+		}
+		if !printable(b.Title) {
+			return Errorf(EINVALID, "button %d: title must be printable text on one line", n)
+		}
+		if b.Payload == "" {
+			return Errorf(EINVALID, "button %d: payload must not be empty", n)
+		}
+		if l := len(b.Payload); l > MaxButtonPayloadBytes {
+			return Errorf(EINVALID, "button %d: payload is %d bytes; the limit is %d", n, l, MaxButtonPayloadBytes)
+		}
+		if !utf8.ValidString(b.Payload) || strings.IndexFunc(b.Payload, unicode.IsControl) >= 0 {
+			return Errorf(EINVALID, "button %d: payload must be text without control characters", n)
+		}
+		if prev, dup := payloads[b.Payload]; dup {
+			return Errorf(EINVALID, "button %d: payload %q is already used by button %d", n, b.Payload, prev)
+		}
+		payloads[b.Payload] = n
+		// A contact answering the numbered text by title must point at one button.
+		key := strings.ToLower(strings.TrimSpace(b.Title))
+		if prev, dup := titles[key]; dup {
+			return Errorf(EINVALID, "button %d: title %q is already used by button %d", n, b.Title, prev)
+		}
+		titles[key] = n
+	}
+	return nil
+}
+
+// printable reports whether s is valid UTF-8 made only of printable characters and plain spaces
+// (no line breaks, tabs or control characters).
+func printable(s string) bool {
+	if !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if !unicode.IsPrint(r) {
+			return false
+		}
+	}
+	return true
 }

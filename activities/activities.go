@@ -26,6 +26,11 @@ type Activities struct {
 	BaseURL string
 	// FileLinkKey signs those links (storage.DeriveLinkKey); the API verifies them with the same key.
 	FileLinkKey []byte
+	// Engine drives conversation workflows and flow enrollments for flow steps.
+	Engine Engine
+	// FlowHTTPClient makes the requests of flows' HTTP Request steps (flowhttp.NewClient, which
+	// refuses internal addresses unless allowed); nil uses the default guarded client.
+	FlowHTTPClient *http.Client
 }
 
 // New builds Activities with sensible defaults for the optional fields.

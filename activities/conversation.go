@@ -5,7 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/chatcenterhq/chatcenter"
 	"github.com/chatcenterhq/chatcenter/db"
@@ -26,10 +29,19 @@ type InboundAcceptResult struct {
 	// Opened: the message opened a new conversation.
 	Opened       bool
 	Conversation chatcenter.Conversation
+	// Waiters are the workflow IDs of flow runs that waited for this contact's next message
+	// (Ask a Question); they were taken when the message was attached and must be told.
+	Waiters []string
+	// Rating is set when the message answered the satisfaction survey of the contact's last
+	// conversation: it was stored against that closed conversation (Conversation) and opened
+	// nothing.
+	Rating int
 }
 
 // InboundAccept attaches a stored inbound message to the contact's open conversation, opening one
-// when there is none, in one transaction. It is idempotent: a message is attached once.
+// when there is none, in one transaction. It is idempotent: a message is attached once. With no
+// conversation open, a rating that answers a pending satisfaction survey is recorded against the
+// closed conversation instead of opening a new one.
 func (a *Activities) InboundAccept(ctx context.Context, in InboundAcceptInput) (InboundAcceptResult, error) {
 	// Common case: the contact has an open conversation; the message joins it in one statement
 	// and its assignee is notified in the same transaction.
@@ -46,6 +58,9 @@ func (a *Activities) InboundAccept(ctx context.Context, in InboundAcceptInput) (
 			return err
 		}
 		attached, res.Conversation = true, db.ToConversation(conv)
+		if res.Waiters, err = q.FlowWaitTake(ctx, in.ContactID); err != nil {
+			return fmt.Errorf("take flow waiters: %w", err)
+		}
 		return notifyAssignee(ctx, q, conv, in.MessageID)
 	})
 	if err != nil || attached {
@@ -68,26 +83,120 @@ func (a *Activities) InboundAccept(ctx context.Context, in InboundAcceptInput) (
 		}
 		conv, err := q.ConversationGetOpenByContact(ctx, in.ContactID)
 		if db.IsNoRows(err) {
+			var rated bool
+			if rated, err = acceptRating(ctx, q, msg, &res); err != nil || rated {
+				return err
+			}
 			conv, err = openConversation(ctx, q, in.WorkspaceID, in.ContactID, &msg.ChannelID, chatcenter.SourceContact, 0, msg.CreatedAt)
 			res.Opened = true
 		}
 		if err != nil {
 			return err
 		}
-		msg, err = q.MessageAttachConversation(ctx, dbsqlc.MessageAttachConversationParams{ID: msg.ID, ConversationID: conv.ID})
-		if err != nil {
-			return fmt.Errorf("attach message: %w", err)
-		}
-		conv, err = q.ConversationRecordInbound(ctx, dbsqlc.ConversationRecordInboundParams{
-			ID: conv.ID, MessageID: msg.ID, ChannelID: msg.ChannelID, At: msg.CreatedAt,
-		})
-		if err != nil {
-			return fmt.Errorf("record inbound: %w", err)
+		if conv, err = attachInbound(ctx, q, conv.ID, msg); err != nil {
+			return err
 		}
 		res.Conversation = db.ToConversation(conv)
+		if res.Waiters, err = q.FlowWaitTake(ctx, in.ContactID); err != nil {
+			return fmt.Errorf("take flow waiters: %w", err)
+		}
 		return notifyAssignee(ctx, q, conv, msg.ID)
 	})
 	return res, domainError(err)
+}
+
+// attachInbound attaches an inbound message to a conversation and counts it there.
+func attachInbound(ctx context.Context, q *dbsqlc.Queries, conversationID int64, msg dbsqlc.Message) (dbsqlc.Conversation, error) {
+	msg, err := q.MessageAttachConversation(ctx, dbsqlc.MessageAttachConversationParams{ID: msg.ID, ConversationID: conversationID})
+	if err != nil {
+		return dbsqlc.Conversation{}, fmt.Errorf("attach message: %w", err)
+	}
+	conv, err := q.ConversationRecordInbound(ctx, dbsqlc.ConversationRecordInboundParams{
+		ID: conversationID, MessageID: msg.ID, ChannelID: msg.ChannelID, At: msg.CreatedAt,
+	})
+	if err != nil {
+		return conv, fmt.Errorf("record inbound: %w", err)
+	}
+	return conv, nil
+}
+
+// acceptRating answers the contact's pending satisfaction survey with msg when msg is a rating:
+// the rating is stored against the closed conversation and its agent, and the message joins that
+// conversation. The pending survey is removed either way: a message that is not a rating ends it
+// (and opens a conversation as usual), and an expired one is ignored.
+func acceptRating(ctx context.Context, q *dbsqlc.Queries, msg dbsqlc.Message, res *InboundAcceptResult) (bool, error) {
+	req, err := q.CSATRequestTake(ctx, msg.ContactID)
+	if db.IsNoRows(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("take pending survey: %w", err)
+	}
+	if !msg.CreatedAt.Before(req.ExpiresAt) {
+		return false, nil
+	}
+	var content chatcenter.Content
+	if err := json.Unmarshal(msg.Content, &content); err != nil {
+		return false, nil
+	}
+	rating := ParseRating(content)
+	if rating == 0 {
+		return false, nil
+	}
+	if _, err := q.CSATResponseInsert(ctx, dbsqlc.CSATResponseInsertParams{
+		ConversationID: req.ConversationID, WorkspaceID: req.WorkspaceID, ContactID: req.ContactID,
+		AssigneeID: req.AssigneeID, Rating: int16(rating), MessageID: msg.ID,
+	}); err != nil && !db.IsNoRows(err) {
+		return false, fmt.Errorf("store rating: %w", err)
+	}
+	conv, err := attachInbound(ctx, q, req.ConversationID, msg)
+	if err != nil {
+		return false, err
+	}
+	res.Rating, res.Conversation = rating, db.ToConversation(conv)
+	return true, db.InsertEvent(ctx, q, db.Event{
+		WorkspaceID: req.WorkspaceID, Type: "csat.received", ContactID: req.ContactID, ConversationID: req.ConversationID,
+		Payload: map[string]any{"rating": rating, "assignee_id": req.AssigneeID, "message_id": msg.ID},
+	})
+}
+
+// CSATPayloadPrefix starts the payload of the survey's rating buttons: "csat:1" … "csat:5".
+const CSATPayloadPrefix = "csat:"
+
+// ParseRating reads a 1–5 rating from a contact's message: a press of a survey button
+// ("csat:4"), a digit ("4"), or that many stars ("★★★★", "⭐⭐⭐⭐"). Anything else is 0.
+func ParseRating(c chatcenter.Content) int {
+	switch c.Type {
+	case chatcenter.ContentPostback:
+		if c.Postback == nil || !strings.HasPrefix(c.Postback.Payload, CSATPayloadPrefix) {
+			return 0
+		}
+		return ratingDigit(strings.TrimPrefix(c.Postback.Payload, CSATPayloadPrefix))
+	case chatcenter.ContentText:
+		text := strings.TrimSpace(c.Text)
+		if n := ratingDigit(text); n != 0 {
+			return n
+		}
+		// Emoji stars often carry a variation selector (U+FE0F); spaces between them are common.
+		text = strings.NewReplacer("\ufe0f", "", " ", "").Replace(text)
+		n := utf8.RuneCountInString(text)
+		if n < 1 || n > 5 || strings.Trim(text, "★⭐") != "" {
+			return 0
+		}
+		return n
+	}
+	return 0
+}
+
+func ratingDigit(s string) int {
+	if len(s) != 1 {
+		return 0
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 || n > 5 {
+		return 0
+	}
+	return n
 }
 
 // notifyAssignee tells the conversation's assignee that the contact wrote.
@@ -182,6 +291,10 @@ func openConversation(ctx context.Context, q *dbsqlc.Queries, workspaceID, conta
 		// The per-contact lock makes a concurrent insert impossible; a no-row here is a bug.
 		return conv, fmt.Errorf("insert conversation: %w", err)
 	}
+	// A new conversation ends the survey of the previous one.
+	if err := q.CSATRequestDelete(ctx, contactID); err != nil {
+		return conv, fmt.Errorf("end pending survey: %w", err)
+	}
 	return conv, db.InsertEvent(ctx, q, db.Event{
 		WorkspaceID: workspaceID, Type: "conversation.opened", ContactID: contactID, ConversationID: conv.ID,
 		ActorUserID: userID, Payload: map[string]any{"conversation": db.ToConversation(conv), "source": source},
@@ -265,17 +378,42 @@ type CloseInput struct {
 	Summary        string
 }
 
-// ConversationClose closes an open conversation.
-func (a *Activities) ConversationClose(ctx context.Context, in CloseInput) (chatcenter.Conversation, error) {
-	var out chatcenter.Conversation
+// CloseResult is the closed conversation, with the satisfaction survey to send when the workspace
+// asks for one. Its JSON form is the conversation's with an optional "csat": a close recorded
+// before surveys existed reads back as a CloseResult without one.
+type CloseResult struct {
+	chatcenter.Conversation
+	CSAT *CSATPrompt `json:"csat,omitempty"`
+}
+
+// CSATPrompt is the survey question; the request is recorded as pending for the contact.
+type CSATPrompt struct {
+	Question string `json:"question"`
+}
+
+// ConversationClose closes an open conversation. When the workspace runs satisfaction surveys and
+// the conversation has a channel to ask on, the survey is recorded as pending for the contact (with
+// its expiry and the agent being rated) in the same transaction, and its question is returned for
+// the workflow to send.
+func (a *Activities) ConversationClose(ctx context.Context, in CloseInput) (CloseResult, error) {
+	var out CloseResult
 	err := a.DB.WithTx(ctx, func(q *dbsqlc.Queries) error {
 		if in.Source == chatcenter.SourceUser || in.Source == chatcenter.SourceAPI {
 			if err := checkClosingNote(ctx, q, in); err != nil {
 				return err
 			}
 		}
+		settings, err := q.AutomationSettingsGet(ctx, in.WorkspaceID)
+		if err != nil {
+			return fmt.Errorf("load automation settings: %w", db.Error(err))
+		}
+		// The timer may have started before auto-close was turned off.
+		if in.Source == chatcenter.SourceAutoClose && settings.AutoCloseSeconds == nil {
+			return chatcenter.Errorf(chatcenter.ECONFLICT, "auto-close is off in this workspace")
+		}
+		now := time.Now().UTC()
 		conv, err := q.ConversationClose(ctx, dbsqlc.ConversationCloseParams{
-			ID: in.ConversationID, At: time.Now().UTC(), ClosedBy: nonZero(in.ActorUserID),
+			ID: in.ConversationID, At: now, ClosedBy: nonZero(in.ActorUserID),
 			ClosedSource: string(in.Source), Category: nonEmpty(in.Category), Summary: nonEmpty(in.Summary),
 		})
 		if db.IsNoRows(err) {
@@ -284,13 +422,48 @@ func (a *Activities) ConversationClose(ctx context.Context, in CloseInput) (chat
 		if err != nil {
 			return err
 		}
-		out = db.ToConversation(conv)
+		out.Conversation = db.ToConversation(conv)
+		if settings.CsatEnabled && conv.ChannelID != nil {
+			if err := q.CSATRequestPut(ctx, dbsqlc.CSATRequestPutParams{
+				ContactID: conv.ContactID, WorkspaceID: conv.WorkspaceID, ConversationID: conv.ID, AssigneeID: conv.AssigneeID,
+				ExpiresAt: now.Add(time.Duration(settings.CsatTimeoutSeconds) * time.Second),
+			}); err != nil {
+				return fmt.Errorf("record pending survey: %w", err)
+			}
+			out.CSAT = &CSATPrompt{Question: settings.CsatQuestion}
+		}
 		return db.InsertEvent(ctx, q, db.Event{
 			WorkspaceID: in.WorkspaceID, Type: "conversation.closed", ContactID: conv.ContactID, ConversationID: conv.ID,
-			ActorUserID: in.ActorUserID, Payload: map[string]any{"conversation": out},
+			ActorUserID: in.ActorUserID, Payload: map[string]any{"conversation": out.Conversation},
 		})
 	})
 	return out, domainError(err)
+}
+
+// CSATContent is the survey message: the question with one button per rating, 1 to 5.
+func CSATContent(question string) chatcenter.Content {
+	c := chatcenter.Content{Type: chatcenter.ContentText, Text: question}
+	for n := 1; n <= 5; n++ {
+		d := strconv.Itoa(n)
+		c.Buttons = append(c.Buttons, chatcenter.Button{Title: d, Payload: CSATPayloadPrefix + d})
+	}
+	return c
+}
+
+// ConversationGetInput names a conversation to reload.
+type ConversationGetInput struct {
+	WorkspaceID    int64
+	ConversationID int64
+}
+
+// ConversationGet reads a conversation as Postgres has it, for a workflow told that it was changed
+// elsewhere (automatic assignment).
+func (a *Activities) ConversationGet(ctx context.Context, in ConversationGetInput) (chatcenter.Conversation, error) {
+	conv, err := a.DB.ConversationGetByID(ctx, dbsqlc.ConversationGetByIDParams{WorkspaceID: in.WorkspaceID, ID: in.ConversationID})
+	if err != nil {
+		return chatcenter.Conversation{}, domainError(db.Error(err))
+	}
+	return db.ToConversation(conv), nil
 }
 
 // checkClosingNote applies the workspace's closing-note mode to a close by a person or the API
@@ -332,6 +505,9 @@ type OutboundInput struct {
 	SenderUserID   int64
 	Content        chatcenter.Content
 	IdempotencyKey string
+	// AllowClosed lets a system message (the satisfaction survey) join a closed conversation;
+	// replies are refused there.
+	AllowClosed bool
 }
 
 // OutboundResult is the stored message; Created is false when the idempotency key was seen before.
@@ -339,6 +515,9 @@ type OutboundResult struct {
 	Message     chatcenter.Message
 	Created     bool
 	ChannelType chatcenter.ChannelType
+	// AutoCloseSeconds is the workspace's auto-close delay when it applies to this conversation
+	// and the message is a human agent's (the only kind that starts the timer); 0 otherwise.
+	AutoCloseSeconds int
 }
 
 // MessageCreateOutbound stores an outgoing message as pending, once per idempotency key, and
@@ -371,7 +550,7 @@ func (a *Activities) MessageCreateOutbound(ctx context.Context, in OutboundInput
 		if err != nil {
 			return fmt.Errorf("load conversation: %w", db.Error(err))
 		}
-		if conv.Status != string(chatcenter.ConversationOpen) {
+		if conv.Status != string(chatcenter.ConversationOpen) && !in.AllowClosed {
 			return chatcenter.Errorf(chatcenter.ECONFLICT, "conversation %d is closed", conv.ID)
 		}
 		channelID := in.ChannelID
@@ -416,6 +595,16 @@ func (a *Activities) MessageCreateOutbound(ctx context.Context, in OutboundInput
 			return fmt.Errorf("record outbound: %w", err)
 		}
 		res.Message, res.Created, res.ChannelType = db.ToMessage(msg), true, chatcenter.ChannelType(ch.Type)
+		if in.SenderKind == chatcenter.SenderUser && conv.Status == string(chatcenter.ConversationOpen) {
+			st, err := q.AutomationSettingsGet(ctx, in.WorkspaceID)
+			if err != nil {
+				return fmt.Errorf("load automation settings: %w", err)
+			}
+			// respond.io applies auto-close to conversations opened after it was turned on.
+			if st.AutoCloseSeconds != nil && st.AutoCloseEnabledAt != nil && !conv.OpenedAt.Before(*st.AutoCloseEnabledAt) {
+				res.AutoCloseSeconds = int(*st.AutoCloseSeconds)
+			}
+		}
 		return db.InsertEvent(ctx, q, db.Event{
 			WorkspaceID: in.WorkspaceID, Type: "message.created", ContactID: in.ContactID, ConversationID: in.ConversationID,
 			ActorUserID: in.SenderUserID, Payload: map[string]any{"message": res.Message},

@@ -79,7 +79,8 @@ func (a *Activities) SendMessage(ctx context.Context, in SendInput) (SendResult,
 		return SendResult{}, err
 	}
 	res, err := sender.Send(ctx, channels.OutboundMessage{
-		Recipient: ident.ExternalID, Content: content, IdempotencyKey: fmt.Sprintf("message-%d", msg.ID),
+		Recipient: ident.ExternalID, Content: forChannel(chatcenter.ChannelType(ch.Type), content),
+		IdempotencyKey: fmt.Sprintf("message-%d", msg.ID),
 	})
 	var perm *channels.PermanentError
 	var limited *channels.RateLimitError
@@ -107,6 +108,18 @@ func (a *Activities) SendMessage(ctx context.Context, in SendInput) (SendResult,
 		return SendResult{}, fmt.Errorf("record sent message: %w", err)
 	}
 	return SendResult{Status: chatcenter.StatusSent}, nil
+}
+
+// forChannel shapes content for a channel of type t: where the channel has no reply buttons, a text
+// with buttons goes out as the text followed by the numbered titles, which the contact answers by
+// number or title. Only what is sent changes; the stored message keeps its buttons.
+func forChannel(t chatcenter.ChannelType, c chatcenter.Content) chatcenter.Content {
+	if len(c.Buttons) == 0 || provider.SupportsButtons(t) {
+		return c
+	}
+	c.Text = c.TextWithChoices()
+	c.Buttons = nil
+	return c
 }
 
 // MarkFailedInput marks a message failed after its sends were exhausted.

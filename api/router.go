@@ -123,6 +123,7 @@ func (s *Server) Handler() http.Handler {
 	h(post, v1+"/conversations/:id/assign", PermMember, s.assignConversation)
 	h(post, v1+"/conversations/:id/unassign", PermMember, s.unassignConversation)
 	h(post, v1+"/conversations/:id/close", PermMember, s.closeConversation)
+	h(get, v1+"/conversations/:id/csat", PermMember, s.getConversationCSAT)
 
 	// Contacts.
 	h(get, v1+"/contacts/:id", PermMember, s.getContact)
@@ -213,6 +214,10 @@ func (s *Server) Handler() http.Handler {
 	h(put, v1+"/settings/assignment", PermSettingsManage, s.putAssignmentSettings)
 	h(get, v1+"/settings/business-hours", PermMember, s.getBusinessHours)
 	h(put, v1+"/settings/business-hours", PermSettingsManage, s.putBusinessHours)
+	h(get, v1+"/settings/auto-close", PermMember, s.getAutoCloseSettings)
+	h(put, v1+"/settings/auto-close", PermSettingsManage, s.putAutoCloseSettings)
+	h(get, v1+"/settings/csat", PermMember, s.getCSATSettings)
+	h(put, v1+"/settings/csat", PermSettingsManage, s.putCSATSettings)
 	h(get, v1+"/settings/contact-fields", PermMember, s.listContactFields)
 	h(post, v1+"/settings/contact-fields", PermSettingsManage, s.createContactField)
 	h(patch, v1+"/settings/contact-fields/:id", PermSettingsManage, s.updateContactField)

@@ -51,6 +51,9 @@ type Request struct {
 	MaxOpen int
 	// Timeout is how long a queued conversation may wait; 0 waits until assigned or cancelled.
 	Timeout time.Duration
+	// Waiter is the workflow to tell when a queued conversation is assigned (a flow run in an
+	// Assign To step); Reoffer returns it with the assignment.
+	Waiter string
 }
 
 // Assignment is one conversation handed to a user by Reoffer.
@@ -61,6 +64,8 @@ type Assignment struct {
 	TeamID         int64
 	UserID         int64
 	EnqueuedAt     time.Time
+	// Waiter is the requester's workflow, when it asked to be told.
+	Waiter string
 }
 
 // Expired is a queued conversation whose timeout passed before anyone had capacity; the caller
@@ -147,7 +152,7 @@ func Pick(ctx context.Context, d *db.DB, r Request) (userID int64, queued bool, 
 			if err := q.AssignQueueInsert(ctx, dbsqlc.AssignQueueInsertParams{
 				WorkspaceID: r.WorkspaceID, ConversationID: r.ConversationID, ContactID: conv.ContactID,
 				TeamID: r.TeamID, Strategy: string(r.Strategy), OnlineOnly: r.OnlineOnly,
-				MaxOpen: int32(r.MaxOpen), ExpiresAt: expires,
+				MaxOpen: int32(r.MaxOpen), ExpiresAt: expires, WaiterWorkflowID: waiter(r.Waiter),
 			}); err != nil {
 				return fmt.Errorf("enqueue conversation: %w", err)
 			}
@@ -335,6 +340,9 @@ func reofferScope(ctx context.Context, d *db.DB, workspaceID, teamID int64) ([]A
 				}
 				got = &Assignment{WorkspaceID: workspaceID, ConversationID: w.ConversationID, ContactID: w.ContactID,
 					TeamID: teamID, UserID: uid, EnqueuedAt: w.EnqueuedAt}
+				if w.WaiterWorkflowID != nil {
+					got.Waiter = *w.WaiterWorkflowID
+				}
 				return nil
 			}
 			return nil
@@ -382,4 +390,27 @@ func withRetry(ctx context.Context, d *db.DB, fn func(q *dbsqlc.Queries) error) 
 		case <-time.After(time.Duration(attempt+1) * 5 * time.Millisecond):
 		}
 	}
+}
+
+func waiter(id string) *string {
+	if id == "" {
+		return nil
+	}
+	return &id
+}
+
+// State reports what became of the conversation's newest queue entry: "waiting", "assigned"
+// (with the user) or "expired"; "" when it never waited.
+func State(ctx context.Context, d *db.DB, workspaceID, conversationID int64) (state string, userID int64, err error) {
+	row, err := d.Queries.AssignQueueStateOf(ctx, dbsqlc.AssignQueueStateOfParams{WorkspaceID: workspaceID, ConversationID: conversationID})
+	if db.IsNoRows(err) {
+		return "", 0, nil
+	}
+	if err != nil {
+		return "", 0, err
+	}
+	if row.AssignedUserID != nil {
+		userID = *row.AssignedUserID
+	}
+	return row.State, userID, nil
 }

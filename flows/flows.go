@@ -126,7 +126,7 @@ type FormInput struct {
 
 // Trigger sources (n8n's TRIGGER_SETTINGS_EVENT_SOURCES).
 var (
-	OpenedSources = []string{"user", "contact", "workflow", "api", "zapier", "make", "ctc_ads", "growth_widget"}
+	OpenedSources = []string{"user", "contact", "workflow", "api", "broadcast", "zapier", "make", "ctc_ads", "growth_widget"}
 	ClosedSources = []string{"user", "workflow", "api", "zapier", "bot", "make", "n8n", "ai_agent", "auto_close"}
 )
 
@@ -217,18 +217,22 @@ type BranchPath struct {
 	Next       string      `json:"next,omitempty"`
 }
 
-// Condition compares a value of Category (Field names which one) with Value by Operator.
+// Condition compares a value of Category (Field names which one for contact_field and variable)
+// with Value by Operator. EvaluateCondition gives the meaning of each category and operator;
+// ConditionOperatorsFor lists the operators each category accepts.
 type Condition struct {
-	Category string `json:"category"` // contact_field | contact_tag | variable | assignee_status | inbox | last_incoming_message
+	Category string `json:"category"` // one of ConditionCategories
 	Field    string `json:"field,omitempty"`
-	Operator string `json:"operator"` // eq | neq | contains | not_contains | exists | not_exists | gt | lt
+	Operator string `json:"operator"` // one of ConditionOperators
 	Value    string `json:"value,omitempty"`
 }
 
-// Condition vocabularies.
+// Condition vocabularies. "inbox" is respond.io's name for the assignee condition and means the
+// same as "assignee".
 var (
-	ConditionCategories = []string{"contact_field", "contact_tag", "variable", "assignee_status", "inbox", "last_incoming_message"}
-	ConditionOperators  = []string{"eq", "neq", "contains", "not_contains", "exists", "not_exists", "gt", "lt"}
+	ConditionCategories = []string{"contact_field", "contact_tag", "variable", "lifecycle", "assignee", "assignee_status",
+		"team", "channel", "conversation_status", "last_incoming_message", "inbox"}
+	ConditionOperators = []string{"eq", "neq", "contains", "not_contains", "starts_with", "exists", "not_exists", "gt", "lt"}
 )
 
 // UpdateContactTag adds or removes Tags.
@@ -267,17 +271,24 @@ type Wait struct {
 }
 
 // DateTime goes to Next when now is within business hours or the date range, else to
-// FailureNext ("" ends the flow).
+// FailureNext ("" ends the flow). InWindow decides.
 type DateTime struct {
-	Mode        string     `json:"mode"` // business_hours | date_range
-	Timezone    string     `json:"timezone"`
-	Hours       []DayHours `json:"hours,omitempty"`
-	Start       string     `json:"start,omitempty"` // RFC 3339 local date-time (date_range)
-	End         string     `json:"end,omitempty"`
-	FailureNext string     `json:"failure_next,omitempty"`
+	Mode string `json:"mode"` // business_hours | date_range
+	// Timezone is the IANA zone of Hours, Holidays, Start and End; empty with WorkspaceHours,
+	// whose time zone is the workspace's.
+	Timezone string     `json:"timezone"`
+	Hours    []DayHours `json:"hours,omitempty"`
+	// WorkspaceHours uses the workspace's business-hours setting instead of Hours and Timezone.
+	WorkspaceHours bool `json:"workspace_hours,omitempty"`
+	// Holidays are YYYY-MM-DD dates closed all day (business_hours), on top of the workspace's
+	// own holidays when WorkspaceHours is set.
+	Holidays    []string `json:"holidays,omitempty"`
+	Start       string   `json:"start,omitempty"` // local date-time 2006-01-02T15:04:05 (date_range)
+	End         string   `json:"end,omitempty"`
+	FailureNext string   `json:"failure_next,omitempty"`
 }
 
-// DayHours is one working interval of a weekday ("monday"…, "09:00"–"17:00").
+// DayHours is one working interval of a weekday ("monday"…, "09:00"–"17:00"; To may be "24:00").
 type DayHours struct {
 	Day  string `json:"day"`
 	From string `json:"from"`

@@ -321,9 +321,7 @@ func validateStep(s Step, add func(field, format string, args ...any)) {
 				enum(a, "", cf+".operator", c.Operator, ConditionOperators...)
 				text(a, "", cf+".field", c.Field, maxShortTextLength)
 				text(a, "", cf+".value", c.Value, maxShortTextLength)
-				if (c.Category == "contact_field" || c.Category == "variable") && c.Field == "" {
-					add(cf+".field", "field is required for category %s", c.Category)
-				}
+				validateCondition(c, cf, add)
 			}
 		}
 	case StepUpdateContactTag:
@@ -384,28 +382,54 @@ func validateStep(s Step, add func(field, format string, args ...any)) {
 			missing("date_time")
 			break
 		}
-		if _, err := time.LoadLocation(o.Timezone); o.Timezone == "" || err != nil || len(o.Timezone) > 64 {
+		if o.WorkspaceHours {
+			if o.Timezone != "" {
+				add("date_time.timezone", "workspace hours use the workspace's time zone; leave timezone empty")
+			}
+		} else if _, err := loadZone(o.Timezone); err != nil {
 			add("date_time.timezone", "timezone must be an IANA name such as Europe/Madrid")
 		}
 		switch o.Mode {
 		case "business_hours":
-			if len(o.Hours) == 0 || len(o.Hours) > 7*4 {
+			if o.WorkspaceHours {
+				if len(o.Hours) > 0 {
+					add("date_time.hours", "hours must be empty when workspace_hours is set")
+				}
+			} else if len(o.Hours) == 0 || len(o.Hours) > 7*4 {
 				add("date_time.hours", "business hours need 1 to 28 intervals")
 			}
 			for i, h := range o.Hours {
 				f := fmt.Sprintf("date_time.hours[%d]", i)
-				enum(a, "", f+".day", h.Day, "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-				from, err1 := time.Parse("15:04", h.From)
-				to, err2 := time.Parse("15:04", h.To)
-				if err1 != nil || err2 != nil || !from.Before(to) {
-					add(f, "from and to must be HH:MM times with from before to")
+				enum(a, "", f+".day", h.Day, Weekdays...)
+				if _, err := parseSpan(h.From, h.To); err != nil {
+					add(f, "from and to must be HH:MM times (to may be 24:00) with from before to")
+				}
+			}
+			if len(o.Holidays) > MaxHolidays {
+				add("date_time.holidays", "at most %d holidays (got %d)", MaxHolidays, len(o.Holidays))
+			}
+			for i, h := range o.Holidays {
+				f := fmt.Sprintf("date_time.holidays[%d]", i)
+				if !isDate(h) {
+					add(f, "a holiday is a date written YYYY-MM-DD")
+				} else if slices.Contains(o.Holidays[:i], h) {
+					add(f, "holiday %s is listed twice", h)
 				}
 			}
 		case "date_range":
-			start, err1 := time.Parse("2006-01-02T15:04:05", o.Start)
-			end, err2 := time.Parse("2006-01-02T15:04:05", o.End)
+			start, err1 := time.Parse(localDateTime, o.Start)
+			end, err2 := time.Parse(localDateTime, o.End)
 			if err1 != nil || err2 != nil || !start.Before(end) {
 				add("date_time.start", "start and end must be local date-times (2006-01-02T15:04:05) with start before end")
+			}
+			if o.WorkspaceHours {
+				add("date_time.workspace_hours", "workspace hours apply to business_hours mode only")
+			}
+			if len(o.Hours) > 0 {
+				add("date_time.hours", "hours apply to business_hours mode only")
+			}
+			if len(o.Holidays) > 0 {
+				add("date_time.holidays", "holidays apply to business_hours mode only")
 			}
 		default:
 			add("date_time.mode", "mode must be business_hours or date_range")

@@ -86,9 +86,10 @@ SELECT EXISTS (
 
 -- name: AssignQueueInsert :exec
 -- Idempotent: a conversation already waiting keeps its place (and its first request's options).
-INSERT INTO assignment_queue (workspace_id, conversation_id, contact_id, team_id, strategy, online_only, max_open, expires_at)
+INSERT INTO assignment_queue (workspace_id, conversation_id, contact_id, team_id, strategy, online_only, max_open, expires_at,
+                              waiter_workflow_id)
 VALUES (@workspace_id::bigint, @conversation_id::bigint, @contact_id::bigint, @team_id::bigint, @strategy::text,
-        @online_only::boolean, @max_open::int, sqlc.narg('expires_at')::timestamptz)
+        @online_only::boolean, @max_open::int, sqlc.narg('expires_at')::timestamptz, sqlc.narg('waiter_workflow_id')::text)
 ON CONFLICT (conversation_id) WHERE state = 'waiting' DO NOTHING;
 
 -- name: AssignQueueDeleteWaiting :execrows
@@ -132,3 +133,9 @@ RETURNING *;
 SELECT * FROM assignment_queue
 WHERE workspace_id = @workspace_id::bigint AND state = 'waiting'
 ORDER BY enqueued_at, id;
+
+-- name: AssignQueueStateOf :one
+-- The newest queue entry of a conversation: how a waiting requester learns it was served.
+SELECT state, assigned_user_id FROM assignment_queue
+WHERE workspace_id = @workspace_id::bigint AND conversation_id = @conversation_id::bigint
+ORDER BY id DESC LIMIT 1;

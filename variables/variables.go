@@ -11,6 +11,7 @@
 //     with the same slug.
 //   - user (the user sending): first_name (first word of the name), last_name (the rest), name,
 //     email.
+//   - variable (in flows only): a run's variable by name ({{$variable.order_id}}).
 //
 // A known expression whose value is missing or blank renders as its default, or as nothing.
 // Anything else is left exactly as written: unknown namespaces or user fields, malformed
@@ -55,6 +56,10 @@ type User struct {
 type Data struct {
 	Contact Contact
 	User    User
+	// Variables are a flow run's variables ({{$variable.order_id}}): trigger variables, shortcut
+	// form answers, saved answers and HTTP response mappings. Nil outside flows, where
+	// {{$variable.…}} is left as written.
+	Variables map[string]string
 }
 
 // Variable describes one supported variable, for clients that offer a picker.
@@ -246,6 +251,11 @@ func resolve(e expr, d Data) (string, bool) {
 		if v, ok = userValue(d.User, e.field); !ok {
 			return "", false
 		}
+	case "variable":
+		if d.Variables == nil {
+			return "", false
+		}
+		v = d.Variables[e.field]
 	default:
 		return "", false
 	}

@@ -2,7 +2,9 @@
 package worker
 
 import (
+	"context"
 	"fmt"
+	"time"
 
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
@@ -10,6 +12,7 @@ import (
 
 	"github.com/chatcenterhq/chatcenter"
 	"github.com/chatcenterhq/chatcenter/activities"
+	"github.com/chatcenterhq/chatcenter/flowrun"
 	"github.com/chatcenterhq/chatcenter/workflows"
 )
 
@@ -24,16 +27,25 @@ var sendRates = map[chatcenter.ChannelType]float64{
 // RegisterWorkflows registers every workflow type under its stable name.
 func RegisterWorkflows(r worker.WorkflowRegistry) {
 	r.RegisterWorkflowWithOptions(workflows.ConversationWorkflow, workflow.RegisterOptions{Name: workflows.ConversationWorkflowName})
+	r.RegisterWorkflowWithOptions(workflows.FlowRunWorkflow, workflow.RegisterOptions{Name: workflows.FlowRunWorkflowName})
 }
 
 // Set is the running workers of one process.
 type Set struct {
 	workers []worker.Worker
+	// stopDispatch ends the flow trigger dispatcher; dispatched is closed when it has.
+	stopDispatch context.CancelFunc
+	dispatched   chan struct{}
 }
 
-// Start starts a worker on the main queue and one per channel send queue.
+// Start starts a worker on the main queue and one per channel send queue, and the dispatcher of
+// flow triggers. Activities without an Engine get one on c.
 func Start(c client.Client, a *activities.Activities) (*Set, error) {
 	s := &Set{}
+	enroller := &flowrun.Enroller{DB: a.DB, Temporal: c, Log: a.Log}
+	if a.Engine == nil {
+		a.Engine = flowrun.Engine{Enroller: enroller}
+	}
 	main := worker.New(c, workflows.TaskQueue, worker.Options{})
 	RegisterWorkflows(main)
 	main.RegisterActivity(a)
@@ -55,11 +67,19 @@ func Start(c client.Client, a *activities.Activities) (*Set, error) {
 			return nil, fmt.Errorf("start worker: %w", err)
 		}
 	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s.stopDispatch, s.dispatched = cancel, make(chan struct{})
+	go func() {
+		defer close(s.dispatched)
+		enroller.Run(ctx, time.Second)
+	}()
 	return s, nil
 }
 
 // Stop stops every worker, letting running tasks finish.
 func (s *Set) Stop() {
+	s.stopDispatch()
+	<-s.dispatched
 	for _, w := range s.workers {
 		w.Stop()
 	}

@@ -42,14 +42,21 @@ type conversation struct {
 	cancelSend    workflow.CancelFunc
 	handingOff    bool
 	openRequested bool
+	// changed: the conversation was changed outside the workflow and must be reloaded.
+	changed bool
+	// autoCloseDue: the auto-close timer fired; the main loop closes the conversation if the
+	// deadline still stands.
+	autoCloseDue bool
 }
 
 // ConversationWorkflow looks after one contact's conversation: it attaches inbound messages
-// (opening a conversation when none is open), sends replies in order, and applies agent actions
-// as updates. When the conversation closes the run ends; the next inbound message starts a new run
-// under the same workflow ID.
+// (opening a conversation when none is open), passes them on to flow runs waiting for an answer,
+// sends replies in order, applies agent actions as updates, closes the conversation by itself when
+// auto-close is on and the contact stays silent, and sends the satisfaction survey on close. When
+// the conversation closes the run ends; the next inbound message starts a new run under the same
+// workflow ID.
 func ConversationWorkflow(ctx workflow.Context, in ConversationInput) (ConversationResult, error) {
-	c := &conversation{workspaceID: in.WorkspaceID, contactID: in.ContactID, st: in.State, mu: workflow.NewMutex(ctx)}
+	c := &conversation{workspaceID: in.WorkspaceID, contactID: in.ContactID, st: in.State, mu: workflow.NewMutex(ctx), changed: in.Changed}
 	if c.st == nil {
 		c.st = &ConversationState{}
 	}
@@ -68,12 +75,20 @@ func ConversationWorkflow(ctx workflow.Context, in ConversationInput) (Conversat
 			c.pending = append(c.pending, s)
 		}
 	})
+	changed := workflow.GetSignalChannel(ctx, SignalConversationChanged)
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		for {
+			changed.Receive(ctx, nil)
+			c.changed = true
+		}
+	})
 	workflow.Go(ctx, c.sendLoop)
+	workflow.Go(ctx, c.autoCloseTimer)
 	c.setDetails(ctx)
 
 	for {
 		ready := func() bool {
-			return len(c.pending) > 0 || c.st.Status == chatcenter.ConversationClosed ||
+			return len(c.pending) > 0 || c.changed || c.autoCloseDue || c.st.Status == chatcenter.ConversationClosed ||
 				(c.st.Status == chatcenter.ConversationOpen && workflow.GetInfo(ctx).GetContinueAsNewSuggested())
 		}
 		if c.st.Status == "" {
@@ -100,6 +115,20 @@ func ConversationWorkflow(ctx workflow.Context, in ConversationInput) (Conversat
 			s := c.pending[0]
 			c.pending = c.pending[1:]
 			if err := c.handleInbound(ctx, s); err != nil {
+				return ConversationResult{}, err
+			}
+			continue
+		}
+		if c.changed {
+			c.changed = false
+			if err := c.reload(ctx); err != nil {
+				return ConversationResult{}, err
+			}
+			continue
+		}
+		if c.autoCloseDue {
+			c.autoCloseDue = false
+			if err := c.autoClose(ctx); err != nil {
 				return ConversationResult{}, err
 			}
 			continue
@@ -150,12 +179,16 @@ func (c *conversation) continueAsNew(ctx workflow.Context, fresh bool) error {
 		return err
 	}
 	c.drain(workflow.GetSignalChannel(ctx, SignalInbound))
-	st := c.st
+	if workflow.GetSignalChannel(ctx, SignalConversationChanged).ReceiveAsync(nil) {
+		c.changed = true
+	}
+	st, changed := c.st, c.changed
 	if fresh {
-		st = &ConversationState{Seen: c.st.Seen, LastInboundByChannel: c.st.LastInboundByChannel, Outbox: c.st.Outbox}
+		// The next run has no conversation yet: there is nothing to reload.
+		st, changed = &ConversationState{Seen: c.st.Seen, LastInboundByChannel: c.st.LastInboundByChannel, Outbox: c.st.Outbox}, false
 	}
 	return workflow.NewContinueAsNewError(ctx, ConversationWorkflowName, ConversationInput{
-		WorkspaceID: c.workspaceID, ContactID: c.contactID, State: st, Pending: c.pending,
+		WorkspaceID: c.workspaceID, ContactID: c.contactID, State: st, Pending: c.pending, Changed: changed,
 	})
 }
 
@@ -198,7 +231,15 @@ func (c *conversation) handleInbound(ctx workflow.Context, s InboundSignal) erro
 	if res.Duplicate {
 		return nil
 	}
+	if res.Rating != 0 {
+		// The contact answered the survey of their closed conversation: the rating is stored and
+		// nothing was opened, so this run has no conversation to look after.
+		c.answerCallback(ctx, s)
+		return nil
+	}
 	c.apply(res.Conversation)
+	// The contact replied: auto-close waits for the team's next message.
+	c.st.AutoCloseAt = time.Time{}
 	c.st.IncomingCount++
 	c.st.ChannelType = s.ChannelType
 	if !s.ReceivedAt.IsZero() {
@@ -209,17 +250,50 @@ func (c *conversation) handleInbound(ctx workflow.Context, s InboundSignal) erro
 		return err
 	}
 	c.setDetails(ctx)
-	if s.CallbackID != "" {
-		// Acknowledge the button press so the contact's client stops its spinner; best effort.
-		ao := workflow.ActivityOptions{
-			TaskQueue: SendTaskQueue(s.ChannelType), StartToCloseTimeout: 15 * time.Second,
-			RetryPolicy: &temporal.RetryPolicy{MaximumAttempts: 3}, Summary: "answer callback",
-		}
-		_ = workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, ao), acts.AnswerCallback, activities.CallbackInput{
-			WorkspaceID: c.workspaceID, ChannelID: s.ChannelID, CallbackID: s.CallbackID,
-		}).Get(ctx, nil)
-	}
+	c.notifyWaiters(ctx, s, res.Waiters)
+	c.answerCallback(ctx, s)
 	return nil
+}
+
+// notifyWaiters passes the contact's message to the flow runs that were waiting for it (Ask a
+// Question). A run that ended meanwhile is not an error: its wait was only removed with this
+// message.
+func (c *conversation) notifyWaiters(ctx workflow.Context, s InboundSignal, waiters []string) {
+	if len(waiters) == 0 {
+		return
+	}
+	answer := FlowAnswerSignal{MessageID: s.MessageID, ChannelID: s.ChannelID, ReceivedAt: s.ReceivedAt}
+	futures := make([]workflow.Future, len(waiters))
+	for i, id := range waiters {
+		futures[i] = workflow.SignalExternalWorkflow(ctx, id, "", SignalFlowAnswer, answer)
+	}
+	log := workflow.GetLogger(ctx)
+	for i, f := range futures {
+		err := f.Get(ctx, nil)
+		var gone *temporal.UnknownExternalWorkflowExecutionError
+		switch {
+		case err == nil:
+		case errors.As(err, &gone):
+			log.Info("flow run waiting for an answer has ended", "workflowID", waiters[i], "messageID", s.MessageID)
+		default:
+			log.Error("could not pass the answer to a flow run", "workflowID", waiters[i], "messageID", s.MessageID, "error", err)
+		}
+	}
+}
+
+// answerCallback acknowledges a button press so the contact's client stops its spinner; best
+// effort.
+func (c *conversation) answerCallback(ctx workflow.Context, s InboundSignal) {
+	if s.CallbackID == "" {
+		return
+	}
+	ao := workflow.ActivityOptions{
+		TaskQueue: SendTaskQueue(s.ChannelType), StartToCloseTimeout: 15 * time.Second,
+		RetryPolicy: &temporal.RetryPolicy{MaximumAttempts: 3}, Summary: "answer callback",
+	}
+	_ = workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, ao), acts.AnswerCallback, activities.CallbackInput{
+		WorkspaceID: c.workspaceID, ChannelID: s.ChannelID, CallbackID: s.CallbackID,
+	}).Get(ctx, nil)
 }
 
 func (c *conversation) apply(conv chatcenter.Conversation) {
@@ -228,6 +302,83 @@ func (c *conversation) apply(conv chatcenter.Conversation) {
 	c.st.AssigneeID = deref(conv.AssigneeID)
 	c.st.TeamID = deref(conv.TeamID)
 	c.st.ChannelID = deref(conv.ChannelID)
+	if conv.Status != chatcenter.ConversationOpen {
+		c.st.AutoCloseAt = time.Time{}
+	}
+}
+
+// reload reads the conversation again after it was changed outside the workflow (automatic
+// assignment writes Postgres directly and then signals), so that the state, the search attributes
+// and the next reply's assignment rule see the change.
+func (c *conversation) reload(ctx workflow.Context) error {
+	if err := c.mu.Lock(ctx); err != nil {
+		return err
+	}
+	defer c.mu.Unlock()
+	if c.st.ConversationID == 0 || c.st.Status != chatcenter.ConversationOpen {
+		return nil
+	}
+	var conv chatcenter.Conversation
+	err := workflow.ExecuteLocalActivity(dbCtx(ctx, "reload conversation"), acts.ConversationGet, activities.ConversationGetInput{
+		WorkspaceID: c.workspaceID, ConversationID: c.st.ConversationID,
+	}).Get(ctx, &conv)
+	if err != nil {
+		// Only non-retryable failures get here: the conversation is gone (its contact was deleted).
+		workflow.GetLogger(ctx).Error("could not reload the conversation", "conversationID", c.st.ConversationID, "error", err)
+		return nil
+	}
+	c.apply(conv)
+	if err := c.upsertSearchAttributes(ctx); err != nil {
+		return err
+	}
+	c.setDetails(ctx)
+	return nil
+}
+
+// autoCloseTimer waits for the auto-close deadline and hands it to the main loop, which closes the
+// conversation if the deadline still stands. A new deadline (an agent wrote again) restarts the
+// wait; a cleared one (the contact replied, the conversation closed) stops it.
+func (c *conversation) autoCloseTimer(ctx workflow.Context) {
+	armed := func() bool { return c.st.Status == chatcenter.ConversationOpen && !c.st.AutoCloseAt.IsZero() }
+	for {
+		if err := workflow.Await(ctx, func() bool { return c.handingOff || (armed() && !c.autoCloseDue) }); err != nil || c.handingOff {
+			return
+		}
+		at := c.st.AutoCloseAt
+		if d := at.Sub(workflow.Now(ctx)); d > 0 {
+			moved, err := workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{Timeout: d, TimerOptions: workflow.TimerOptions{Summary: "auto-close"}},
+				func() bool { return c.handingOff || !armed() || !c.st.AutoCloseAt.Equal(at) })
+			if err != nil {
+				return
+			}
+			if moved {
+				continue
+			}
+		}
+		c.autoCloseDue = true
+	}
+}
+
+// autoClose closes the conversation for auto-close (respond.io's close source auto_close) when
+// its deadline has passed: through the same path as the close update, without the closing-note
+// checks a person's close gets.
+func (c *conversation) autoClose(ctx workflow.Context) error {
+	if err := c.mu.Lock(ctx); err != nil {
+		return err
+	}
+	defer c.mu.Unlock()
+	at := c.st.AutoCloseAt
+	if c.st.Status != chatcenter.ConversationOpen || at.IsZero() || workflow.Now(ctx).Before(at) {
+		return nil
+	}
+	if _, err := c.closeLocked(ctx, CloseRequest{ConversationID: c.st.ConversationID, Source: chatcenter.SourceAutoClose}); err != nil {
+		// Auto-close was turned off meanwhile, or the conversation is no longer open: the timer
+		// waits for the next agent message.
+		workflow.GetLogger(ctx).Info("auto-close skipped", "conversationID", c.st.ConversationID, "error", err)
+		c.st.AutoCloseAt = time.Time{}
+		c.setDetails(ctx)
+	}
+	return nil
 }
 
 func (c *conversation) seen(id int64) bool {
@@ -371,6 +522,12 @@ func (c *conversation) sendReply(ctx workflow.Context, r SendReplyRequest) (chat
 	if res.Created {
 		c.st.Outbox = append(c.st.Outbox, OutboundJob{MessageID: res.Message.ID, ChannelType: res.ChannelType})
 		c.st.OutgoingCount++
+		// A human agent's message starts (or restarts) the auto-close timer; flows', broadcasts'
+		// and the API's do not (respond.io's rule). The activity reports the delay only then.
+		if r.SenderKind == chatcenter.SenderUser && res.AutoCloseSeconds > 0 &&
+			workflow.GetVersion(ctx, "auto-close", workflow.DefaultVersion, 1) == 1 {
+			c.st.AutoCloseAt = workflow.Now(ctx).Add(time.Duration(res.AutoCloseSeconds) * time.Second)
+		}
 	}
 	c.setDetails(ctx)
 	return res.Message, nil
@@ -427,24 +584,68 @@ func (c *conversation) close(ctx workflow.Context, r CloseRequest) (chatcenter.C
 	if err := c.requireOpen(r.ConversationID); err != nil {
 		return chatcenter.Conversation{}, err
 	}
+	return c.closeLocked(ctx, r)
+}
+
+// closeLocked closes the conversation (the caller holds the lock) and, when the workspace runs
+// satisfaction surveys, queues the survey so that the run sends it before it ends.
+func (c *conversation) closeLocked(ctx workflow.Context, r CloseRequest) (chatcenter.Conversation, error) {
 	source := r.Source
 	if source == "" {
 		source = chatcenter.SourceUser
 	}
-	var conv chatcenter.Conversation
+	var res activities.CloseResult
 	err := workflow.ExecuteLocalActivity(dbCtx(ctx, "close conversation"), acts.ConversationClose, activities.CloseInput{
 		WorkspaceID: c.workspaceID, ConversationID: c.st.ConversationID, ActorUserID: r.ActorUserID, Source: source,
 		Category: r.Category, Summary: r.Summary,
-	}).Get(ctx, &conv)
+	}).Get(ctx, &res)
 	if err != nil {
-		return conv, err
+		return res.Conversation, err
 	}
-	c.apply(conv)
+	c.apply(res.Conversation)
 	if err := c.upsertSearchAttributes(ctx); err != nil {
-		return conv, err
+		return res.Conversation, err
+	}
+	if res.CSAT != nil {
+		c.requestCSAT(ctx, res.CSAT.Question)
 	}
 	c.setDetails(ctx)
-	return conv, nil
+	return res.Conversation, nil
+}
+
+// requestCSAT stores the survey question, with rating buttons 1–5, on the conversation just
+// closed and queues it: the run drains its outbox before it ends. The close recorded the survey
+// as pending, so the contact's rating is taken by the next inbound message. A survey that cannot
+// be stored is logged; the close stands.
+func (c *conversation) requestCSAT(ctx workflow.Context, question string) {
+	if workflow.GetVersion(ctx, "csat", workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return
+	}
+	var res activities.OutboundResult
+	err := workflow.ExecuteLocalActivity(dbCtx(ctx, "store satisfaction survey"), acts.MessageCreateOutbound, activities.OutboundInput{
+		WorkspaceID: c.workspaceID, ContactID: c.contactID, ConversationID: c.st.ConversationID,
+		SenderKind: chatcenter.SenderWorkflow, Content: activities.CSATContent(question),
+		IdempotencyKey: fmt.Sprintf("csat:%d", c.st.ConversationID), AllowClosed: true,
+	}).Get(ctx, &res)
+	if err != nil {
+		workflow.GetLogger(ctx).Error("could not store the satisfaction survey", "conversationID", c.st.ConversationID, "error", err)
+		return
+	}
+	// A survey found by its key but still pending was stored by an attempt whose result was lost:
+	// it still has to be sent.
+	if res.Created || (res.Message.Status == chatcenter.StatusPending && !c.queued(res.Message.ID)) {
+		c.st.Outbox = append(c.st.Outbox, OutboundJob{MessageID: res.Message.ID, ChannelType: res.ChannelType})
+		c.st.OutgoingCount++
+	}
+}
+
+func (c *conversation) queued(messageID int64) bool {
+	for _, j := range c.st.Outbox {
+		if j.MessageID == messageID {
+			return true
+		}
+	}
+	return false
 }
 
 func (c *conversation) open(ctx workflow.Context, r OpenRequest) (chatcenter.Conversation, error) {
@@ -544,6 +745,9 @@ func (c *conversation) setDetails(ctx workflow.Context) {
 			assignee, c.st.ChannelID, c.st.ChannelType, c.st.IncomingCount, c.st.OutgoingCount, len(c.st.Outbox))
 		if !c.st.LastInboundAt.IsZero() {
 			fmt.Fprintf(&b, "- Last inbound: %s\n", c.st.LastInboundAt.UTC().Format(time.RFC3339))
+		}
+		if !c.st.AutoCloseAt.IsZero() {
+			fmt.Fprintf(&b, "- Auto-close at: %s\n", c.st.AutoCloseAt.UTC().Format(time.RFC3339))
 		}
 	}
 	workflow.SetCurrentDetails(ctx, b.String())

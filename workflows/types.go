@@ -24,6 +24,9 @@ type ConversationInput struct {
 	ContactID   int64
 	State       *ConversationState
 	Pending     []InboundSignal
+	// Changed: the conversation was changed outside the workflow (conversation-changed signal)
+	// and the previous run had not yet reloaded it.
+	Changed bool
 }
 
 // ConversationState is what the workflow knows about its contact's current conversation; the
@@ -44,6 +47,10 @@ type ConversationState struct {
 	Outbox []OutboundJob
 	// Seen remembers recently handled inbound message ids so redelivered signals are ignored.
 	Seen []int64
+	// AutoCloseAt is when the conversation closes by itself (auto-close) unless the contact
+	// replies first; zero when no timer runs. A human agent's message sets it, the contact's
+	// reply clears it.
+	AutoCloseAt time.Time
 }
 
 // OutboundJob is a stored outgoing message waiting to be sent.

@@ -42,6 +42,14 @@ type outMessage struct {
 	Type       string         `json:"type"`
 	Text       string         `json:"text,omitempty"`
 	Attachment *outAttachment `json:"attachment,omitempty"`
+	// Buttons are reply buttons under a text. An integration shows them however its channel can
+	// (quick replies, a numbered list) and reports a press as a postback message with the payload.
+	Buttons []outButton `json:"buttons,omitempty"`
+}
+
+type outButton struct {
+	Title   string `json:"title"`
+	Payload string `json:"payload"`
 }
 
 type outAttachment struct {
@@ -120,7 +128,11 @@ func (c *Client) Send(ctx context.Context, m channels.OutboundMessage) (channels
 func outboundMessage(ct chatcenter.Content) (outMessage, error) {
 	switch ct.Type {
 	case chatcenter.ContentText:
-		return outMessage{Type: "text", Text: ct.Text}, nil
+		msg := outMessage{Type: "text", Text: ct.Text}
+		for _, b := range ct.Buttons {
+			msg.Buttons = append(msg.Buttons, outButton{Title: b.Title, Payload: b.Payload})
+		}
+		return msg, nil
 	case chatcenter.ContentAttachment:
 		a := ct.Attachment
 		if a == nil {

@@ -72,6 +72,26 @@ func TestSendText(t *testing.T) {
 	}, f.body)
 }
 
+func TestSendTextWithButtons(t *testing.T) {
+	f := newFake(t, 200, nil, `{"mId":"m-2"}`)
+	res, err := f.client("").Send(context.Background(), channels.OutboundMessage{
+		Recipient: "+60123456789",
+		Content: chatcenter.Content{Type: "text", Text: "Which team?", Buttons: []chatcenter.Button{
+			{Title: "Sales", Payload: "team_sales"}, {Title: "Support", Payload: "team_support"},
+		}},
+	})
+	require.NoError(t, err)
+	assert.Equal(t, "m-2", res.ExternalID)
+	assert.Equal(t, map[string]any{
+		"channelId": "ch_123",
+		"contactId": "+60123456789",
+		"message": map[string]any{"type": "text", "text": "Which team?", "buttons": []any{
+			map[string]any{"title": "Sales", "payload": "team_sales"},
+			map[string]any{"title": "Support", "payload": "team_support"},
+		}},
+	}, f.body)
+}
+
 func TestSendAttachment(t *testing.T) {
 	for name, tc := range map[string]struct {
 		att  chatcenter.Attachment

@@ -47,6 +47,14 @@ type message struct {
 	Latitude   *float64    `json:"latitude"`
 	Longitude  *float64    `json:"longitude"`
 	Address    string      `json:"address"`
+	Postback   *postback   `json:"postback"`
+}
+
+// postback is a press of a button we sent: the button's payload, and its title if the
+// integration knows it.
+type postback struct {
+	Payload string `json:"payload"`
+	Title   string `json:"title"`
 }
 
 type attachment struct {
@@ -171,6 +179,13 @@ func content(m *message) chatcenter.Content {
 		}
 		return chatcenter.Content{Type: chatcenter.ContentLocation, Location: &chatcenter.Location{
 			Latitude: *m.Latitude, Longitude: *m.Longitude, Address: m.Address,
+		}}
+	case "postback":
+		if m.Postback == nil || m.Postback.Payload == "" {
+			break
+		}
+		return chatcenter.Content{Type: chatcenter.ContentPostback, Postback: &chatcenter.Postback{
+			Payload: m.Postback.Payload, Title: m.Postback.Title,
 		}}
 	}
 	// Kept as an unsupported message rather than dropped, so the agent sees that something came in.

@@ -118,6 +118,17 @@ func NewSender(t chatcenter.ChannelType, cfgJSON []byte, channelID int64, hc *ht
 	return nil, fmt.Errorf("unsupported channel type %q", t)
 }
 
+// SupportsButtons reports whether messages on channels of type t can carry reply buttons:
+// Telegram shows them as an inline keyboard and the custom channel passes them to its
+// integration. Elsewhere a message with buttons goes out as chatcenter.Content.TextWithChoices.
+func SupportsButtons(t chatcenter.ChannelType) bool {
+	switch t {
+	case chatcenter.ChannelTelegram, chatcenter.ChannelCustom:
+		return true
+	}
+	return false
+}
+
 // RegisterWebhook points the provider at our webhook URL where the provider supports it
 // (Telegram's setWebhook); other providers are configured by hand and this is a no-op.
 func RegisterWebhook(ctx context.Context, t chatcenter.ChannelType, cfgJSON []byte, url string, hc *http.Client) error {

@@ -77,6 +77,9 @@ func sendRequest(m channels.OutboundMessage) (string, map[string]any, error) {
 	switch m.Content.Type {
 	case chatcenter.ContentText:
 		p["text"] = m.Content.Text
+		if len(m.Content.Buttons) > 0 {
+			p["reply_markup"] = inlineKeyboard(m.Content.Buttons)
+		}
 		return "sendMessage", p, nil
 	case chatcenter.ContentAttachment:
 		a := m.Content.Attachment
@@ -114,6 +117,16 @@ func sendRequest(m channels.OutboundMessage) (string, map[string]any, error) {
 		return method, p, nil
 	}
 	return "", nil, &channels.PermanentError{Reason: fmt.Sprintf("unsupported content type %q", m.Content.Type)}
+}
+
+// inlineKeyboard puts each button on a row of its own under the message: titles stay readable at
+// full width, and a press arrives as a callback query carrying the button's payload.
+func inlineKeyboard(buttons []chatcenter.Button) map[string]any {
+	rows := make([][]map[string]string, len(buttons))
+	for i, b := range buttons {
+		rows[i] = []map[string]string{{"text": b.Title, "callback_data": b.Payload}}
+	}
+	return map[string]any{"inline_keyboard": rows}
 }
 
 // chatID sends numeric ids as JSON numbers, as the Bot API documents them; anything else

@@ -75,6 +75,37 @@ func TestSendText(t *testing.T) {
 	assert.Equal(t, map[string]any{"chat_id": json.Number("1111111"), "text": "hello"}, f.body)
 }
 
+func TestSendTextWithButtons(t *testing.T) {
+	f := newFake(t, 200, nil, `{"ok":true,"result":{"message_id":134,"chat":{"id":1111111,"type":"private"}}}`)
+	m := text("1111111", "Which team?")
+	m.Content.Buttons = []chatcenter.Button{{Title: "Sales", Payload: "team_sales"}, {Title: "Soporte técnico", Payload: "team_support"}}
+	res, err := f.client().Send(context.Background(), m)
+	require.NoError(t, err)
+	assert.Equal(t, "1111111:134", res.ExternalID)
+
+	assert.Equal(t, "/bot"+testToken+"/sendMessage", f.path)
+	assert.Equal(t, map[string]any{
+		"chat_id": json.Number("1111111"),
+		"text":    "Which team?",
+		"reply_markup": map[string]any{"inline_keyboard": []any{
+			[]any{map[string]any{"text": "Sales", "callback_data": "team_sales"}},
+			[]any{map[string]any{"text": "Soporte técnico", "callback_data": "team_support"}},
+		}},
+	}, f.body, "one button per row, each with exactly text and callback_data")
+	assert.JSONEq(t, `{"chat_id":1111111,"text":"Which team?","reply_markup":{"inline_keyboard":[`+
+		`[{"text":"Sales","callback_data":"team_sales"}],[{"text":"Soporte técnico","callback_data":"team_support"}]]}}`,
+		string(f.rawBody))
+}
+
+func TestSendTextWithoutButtonsHasNoReplyMarkup(t *testing.T) {
+	f := newFake(t, 200, nil, `{"ok":true,"result":{"message_id":1}}`)
+	m := text("42", "hi")
+	m.Content.Buttons = []chatcenter.Button{}
+	_, err := f.client().Send(context.Background(), m)
+	require.NoError(t, err)
+	assert.NotContains(t, f.body, "reply_markup")
+}
+
 func TestSendTextMinimalResultUsesRecipient(t *testing.T) {
 	// courier's mock answer: no chat in the result, so the recipient supplies the chat id.
 	f := newFake(t, 200, nil, `{ "ok": true, "result": { "message_id": 133 } }`)

@@ -77,6 +77,18 @@ type message struct {
 	Location  *location   `json:"location"`
 	Venue     *venue      `json:"venue"`
 	Contact   *contact    `json:"contact"`
+	// ReplyMarkup is the inline keyboard under a message; a callback query carries the message
+	// its button sits on, keyboard included.
+	ReplyMarkup *replyMarkup `json:"reply_markup"`
+}
+
+type replyMarkup struct {
+	InlineKeyboard [][]inlineButton `json:"inline_keyboard"`
+}
+
+type inlineButton struct {
+	Text         string `json:"text"`
+	CallbackData string `json:"callback_data"`
 }
 
 type photoSize struct {
@@ -213,11 +225,28 @@ func callbackEvent(q *callbackQuery) *channels.InboundEvent {
 		},
 		Content: chatcenter.Content{
 			Type:     chatcenter.ContentPostback,
-			Postback: &chatcenter.Postback{Payload: q.Data},
+			Postback: &chatcenter.Postback{Payload: q.Data, Title: buttonTitle(q.Message, q.Data)},
 		},
 		SentAt:     sentAt,
 		CallbackID: q.ID,
 	}
+}
+
+// buttonTitle finds the title of the pressed button in the keyboard of the message it sits on, so
+// the conversation shows what the contact chose rather than the payload. Inline-mode queries
+// carry no message, and then the title is unknown.
+func buttonTitle(m *message, data string) string {
+	if m == nil || m.ReplyMarkup == nil {
+		return ""
+	}
+	for _, row := range m.ReplyMarkup.InlineKeyboard {
+		for _, b := range row {
+			if b.CallbackData == data {
+				return b.Text
+			}
+		}
+	}
+	return ""
 }
 
 // unixTime maps a missing date to the zero time rather than to 1970.

@@ -45,25 +45,27 @@ const (
 
 // Our own samples, shaped after the Bot API's Message object.
 const (
-	sampleCallbackChat  = `{"update_id":10001,"callback_query":{"id":"77aa","from":{"id":1111111,"first_name":"Test","language_code":"pt-br"},"chat_instance":"-123","data":"yes","message":{"message_id":1400,"date":1441645600,"chat":{"id":1111111,"type":"private"},"text":"Continue?"}}}`
-	sampleCallbackGroup = `{"update_id":10002,"callback_query":{"id":"88bb","from":{"id":1111111,"first_name":"Test"},"chat_instance":"-123","data":"yes","message":{"message_id":5,"date":1441645600,"chat":{"id":-100123,"type":"supergroup","title":"G"},"text":"Vote"}}}`
-	sampleAudio         = `{"update_id":1,"message":{"message_id":2,"from":{"id":42,"first_name":"A","language_code":"en"},"chat":{"id":42,"type":"private"},"date":1700000000,"audio":{"file_id":"AUD","duration":185,"mime_type":"audio/mpeg","file_name":"song.mp3","file_size":2961234,"title":"Song"},"caption":"listen"}}`
-	sampleDocument      = `{"update_id":1,"message":{"message_id":3,"from":{"id":42,"first_name":"A"},"chat":{"id":42,"type":"private"},"date":1700000000,"document":{"file_id":"DOC","file_unique_id":"u","file_name":"invoice.pdf","mime_type":"application/pdf","file_size":12345}}}`
-	sampleVideo         = `{"update_id":1,"message":{"message_id":4,"from":{"id":42,"first_name":"A"},"chat":{"id":42,"type":"private"},"date":1700000000,"video":{"file_id":"VID","width":640,"height":480,"duration":12,"mime_type":"video/mp4","file_size":999}}}`
-	sampleSticker       = `{"update_id":1,"message":{"message_id":5,"from":{"id":42,"first_name":"A"},"chat":{"id":42,"type":"private"},"date":1700000000,"sticker":{"file_id":"STK","width":512,"height":512,"is_animated":false,"is_video":false,"emoji":"😀","file_size":20000}}}`
-	sampleStickerTGS    = `{"update_id":1,"message":{"message_id":6,"from":{"id":42,"first_name":"A"},"chat":{"id":42,"type":"private"},"date":1700000000,"sticker":{"file_id":"TGS","is_animated":true,"is_video":false}}}`
-	sampleStickerWebm   = `{"update_id":1,"message":{"message_id":7,"from":{"id":42,"first_name":"A"},"chat":{"id":42,"type":"private"},"date":1700000000,"sticker":{"file_id":"WEBM","is_animated":false,"is_video":true}}}`
-	sampleLocation      = `{"update_id":1,"message":{"message_id":8,"from":{"id":42,"first_name":"A"},"chat":{"id":42,"type":"private"},"date":1700000000,"location":{"latitude":3.139003,"longitude":101.686852}}}`
-	sampleVenue         = `{"update_id":1,"message":{"message_id":9,"from":{"id":42,"first_name":"A"},"chat":{"id":42,"type":"private"},"date":1700000000,"location":{"latitude":3.1,"longitude":101.6},"venue":{"location":{"latitude":3.1,"longitude":101.6},"title":"KLCC","address":"Kuala Lumpur"}}}`
-	sampleContact       = `{"update_id":1,"message":{"message_id":10,"from":{"id":42,"first_name":"A"},"chat":{"id":42,"type":"private"},"date":1700000000,"contact":{"phone_number":"+60123456789","first_name":"Ali","last_name":"Bakar","user_id":7}}}`
-	sampleDice          = `{"update_id":1,"message":{"message_id":11,"from":{"id":42,"first_name":"A"},"chat":{"id":42,"type":"private"},"date":1700000000,"dice":{"emoji":"🎲","value":4}}}`
-	sampleNoType        = `{"update_id":1,"message":{"message_id":12,"from":{"id":42,"first_name":"A"},"chat":{"id":42,"first_name":"A"},"date":1700000000,"text":"old style"}}`
-	sampleGroup         = `{"update_id":1,"message":{"message_id":13,"from":{"id":42,"first_name":"A"},"chat":{"id":-4242,"type":"group","title":"Team"},"date":1700000000,"text":"hi all"}}`
-	sampleSupergroup    = `{"update_id":1,"message":{"message_id":14,"from":{"id":42,"first_name":"A"},"chat":{"id":-1004242,"type":"supergroup","title":"Team"},"date":1700000000,"text":"hi all"}}`
-	sampleNoTypeGroup   = `{"update_id":1,"message":{"message_id":15,"from":{"id":42,"first_name":"A"},"chat":{"id":-4242,"title":"Team"},"date":1700000000,"text":"hi all"}}`
-	sampleChannelPost   = `{"update_id":1,"channel_post":{"message_id":16,"chat":{"id":-1001,"type":"channel","title":"News"},"date":1700000000,"text":"news"}}`
-	sampleInlineQuery   = `{"update_id":1,"inline_query":{"id":"q1","from":{"id":42,"first_name":"A"},"query":"cats","offset":""}}`
-	sampleMyChatMember  = `{"update_id":1,"my_chat_member":{"chat":{"id":42,"type":"private"},"from":{"id":42},"date":1700000000,"old_chat_member":{"status":"member"},"new_chat_member":{"status":"kicked"}}}`
+	sampleCallbackChat = `{"update_id":10001,"callback_query":{"id":"77aa","from":{"id":1111111,"first_name":"Test","language_code":"pt-br"},"chat_instance":"-123","data":"yes","message":{"message_id":1400,"date":1441645600,"chat":{"id":1111111,"type":"private"},"text":"Continue?"}}}`
+	// A press on a button we sent: the message it sits on carries our inline keyboard.
+	sampleCallbackKeyboard = `{"update_id":10003,"callback_query":{"id":"99cc","from":{"id":1111111,"first_name":"Test"},"chat_instance":"-123","data":"team_support","message":{"message_id":1401,"date":1441645700,"chat":{"id":1111111,"type":"private"},"text":"Which team?","reply_markup":{"inline_keyboard":[[{"text":"Sales","callback_data":"team_sales"}],[{"text":"Support","callback_data":"team_support"}]]}}}}`
+	sampleCallbackGroup    = `{"update_id":10002,"callback_query":{"id":"88bb","from":{"id":1111111,"first_name":"Test"},"chat_instance":"-123","data":"yes","message":{"message_id":5,"date":1441645600,"chat":{"id":-100123,"type":"supergroup","title":"G"},"text":"Vote"}}}`
+	sampleAudio            = `{"update_id":1,"message":{"message_id":2,"from":{"id":42,"first_name":"A","language_code":"en"},"chat":{"id":42,"type":"private"},"date":1700000000,"audio":{"file_id":"AUD","duration":185,"mime_type":"audio/mpeg","file_name":"song.mp3","file_size":2961234,"title":"Song"},"caption":"listen"}}`
+	sampleDocument         = `{"update_id":1,"message":{"message_id":3,"from":{"id":42,"first_name":"A"},"chat":{"id":42,"type":"private"},"date":1700000000,"document":{"file_id":"DOC","file_unique_id":"u","file_name":"invoice.pdf","mime_type":"application/pdf","file_size":12345}}}`
+	sampleVideo            = `{"update_id":1,"message":{"message_id":4,"from":{"id":42,"first_name":"A"},"chat":{"id":42,"type":"private"},"date":1700000000,"video":{"file_id":"VID","width":640,"height":480,"duration":12,"mime_type":"video/mp4","file_size":999}}}`
+	sampleSticker          = `{"update_id":1,"message":{"message_id":5,"from":{"id":42,"first_name":"A"},"chat":{"id":42,"type":"private"},"date":1700000000,"sticker":{"file_id":"STK","width":512,"height":512,"is_animated":false,"is_video":false,"emoji":"😀","file_size":20000}}}`
+	sampleStickerTGS       = `{"update_id":1,"message":{"message_id":6,"from":{"id":42,"first_name":"A"},"chat":{"id":42,"type":"private"},"date":1700000000,"sticker":{"file_id":"TGS","is_animated":true,"is_video":false}}}`
+	sampleStickerWebm      = `{"update_id":1,"message":{"message_id":7,"from":{"id":42,"first_name":"A"},"chat":{"id":42,"type":"private"},"date":1700000000,"sticker":{"file_id":"WEBM","is_animated":false,"is_video":true}}}`
+	sampleLocation         = `{"update_id":1,"message":{"message_id":8,"from":{"id":42,"first_name":"A"},"chat":{"id":42,"type":"private"},"date":1700000000,"location":{"latitude":3.139003,"longitude":101.686852}}}`
+	sampleVenue            = `{"update_id":1,"message":{"message_id":9,"from":{"id":42,"first_name":"A"},"chat":{"id":42,"type":"private"},"date":1700000000,"location":{"latitude":3.1,"longitude":101.6},"venue":{"location":{"latitude":3.1,"longitude":101.6},"title":"KLCC","address":"Kuala Lumpur"}}}`
+	sampleContact          = `{"update_id":1,"message":{"message_id":10,"from":{"id":42,"first_name":"A"},"chat":{"id":42,"type":"private"},"date":1700000000,"contact":{"phone_number":"+60123456789","first_name":"Ali","last_name":"Bakar","user_id":7}}}`
+	sampleDice             = `{"update_id":1,"message":{"message_id":11,"from":{"id":42,"first_name":"A"},"chat":{"id":42,"type":"private"},"date":1700000000,"dice":{"emoji":"🎲","value":4}}}`
+	sampleNoType           = `{"update_id":1,"message":{"message_id":12,"from":{"id":42,"first_name":"A"},"chat":{"id":42,"first_name":"A"},"date":1700000000,"text":"old style"}}`
+	sampleGroup            = `{"update_id":1,"message":{"message_id":13,"from":{"id":42,"first_name":"A"},"chat":{"id":-4242,"type":"group","title":"Team"},"date":1700000000,"text":"hi all"}}`
+	sampleSupergroup       = `{"update_id":1,"message":{"message_id":14,"from":{"id":42,"first_name":"A"},"chat":{"id":-1004242,"type":"supergroup","title":"Team"},"date":1700000000,"text":"hi all"}}`
+	sampleNoTypeGroup      = `{"update_id":1,"message":{"message_id":15,"from":{"id":42,"first_name":"A"},"chat":{"id":-4242,"title":"Team"},"date":1700000000,"text":"hi all"}}`
+	sampleChannelPost      = `{"update_id":1,"channel_post":{"message_id":16,"chat":{"id":-1001,"type":"channel","title":"News"},"date":1700000000,"text":"news"}}`
+	sampleInlineQuery      = `{"update_id":1,"inline_query":{"id":"q1","from":{"id":42,"first_name":"A"},"query":"cats","offset":""}}`
+	sampleMyChatMember     = `{"update_id":1,"my_chat_member":{"chat":{"id":42,"type":"private"},"from":{"id":42},"date":1700000000,"old_chat_member":{"status":"member"},"new_chat_member":{"status":"kicked"}}}`
 )
 
 func TestParse(t *testing.T) {
@@ -116,6 +118,13 @@ func TestParse(t *testing.T) {
 			Content:    chatcenter.Content{Type: "postback", Postback: &chatcenter.Postback{Payload: "yes"}},
 			SentAt:     time.Unix(1441645600, 0).UTC(),
 			CallbackID: "77aa",
+		}}},
+		{"callback query on our keyboard has the button title", sampleCallbackKeyboard, []channels.InboundEvent{{
+			Kind: channels.InboundMessage, ExternalID: "cbq:99cc",
+			Sender:     channels.Sender{ExternalID: "1111111", FirstName: "Test"},
+			Content:    chatcenter.Content{Type: "postback", Postback: &chatcenter.Postback{Payload: "team_support", Title: "Support"}},
+			SentAt:     time.Unix(1441645700, 0).UTC(),
+			CallbackID: "99cc",
 		}}},
 		{"audio", sampleAudio, []channels.InboundEvent{{
 			Kind: channels.InboundMessage, ExternalID: "42:2",

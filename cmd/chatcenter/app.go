@@ -5,10 +5,12 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"github.com/chatcenterhq/chatcenter/flowhttp"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"time"
@@ -158,6 +160,15 @@ func newActivities(d *db.DB, box *secret.Box, log *slog.Logger, cfg config, dev 
 	}
 	a := activities.New(d, box, log)
 	a.BaseURL, a.FileLinkKey = cfg.PublicURL, linkKey
+	allow := make([]netip.Prefix, 0, len(cfg.FlowHTTPAllow))
+	for _, s := range cfg.FlowHTTPAllow {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return nil, fmt.Errorf("CHATCENTER_FLOW_HTTP_ALLOW: %q is not a CIDR range (10.1.0.0/16)", s)
+		}
+		allow = append(allow, p)
+	}
+	a.FlowHTTPClient = flowhttp.NewClient(allow, 0)
 	if a.BaseURL == "" {
 		a.BaseURL = localURL
 	}

@@ -34,6 +34,9 @@ type config struct {
 	MaxUpload int64
 	// TrustedProxies lists the reverse proxies whose X-Forwarded-For is believed.
 	TrustedProxies []string
+	// FlowHTTPAllow lists address ranges (CIDR) that flows' HTTP Request steps may reach
+	// although they are internal (loopback, private, link-local are refused otherwise).
+	FlowHTTPAllow []string
 	// SMTPURL and SMTPFrom send invitations and password resets by e-mail.
 	SMTPURL  string
 	SMTPFrom string
@@ -50,6 +53,7 @@ func loadConfig(getenv func(string) string) config {
 		DatabaseURL:       get("DATABASE_URL", ""),
 		SMTPURL:           get("SMTP_URL", ""),
 		TrustedProxies:    splitList(get("CHATCENTER_TRUSTED_PROXIES", "")),
+		FlowHTTPAllow:     splitList(get("CHATCENTER_FLOW_HTTP_ALLOW", "")),
 		SMTPFrom:          get("SMTP_FROM", ""),
 		DataDir:           get("CHATCENTER_DATA_DIR", ".chatcenter"),
 		HTTPAddr:          get("CHATCENTER_HTTP_ADDR", ""),

@@ -255,7 +255,7 @@ WHERE id IN (
     ORDER BY enqueued_at, id
     FOR UPDATE SKIP LOCKED
 )
-RETURNING id, workspace_id, conversation_id, contact_id, team_id, strategy, online_only, max_open, enqueued_at, expires_at, state, assigned_user_id, resolved_at
+RETURNING id, workspace_id, conversation_id, contact_id, team_id, strategy, online_only, max_open, enqueued_at, expires_at, state, assigned_user_id, resolved_at, waiter_workflow_id
 `
 
 // Rows locked by another expirer are skipped: each expiry is reported exactly once.
@@ -282,6 +282,7 @@ func (q *Queries) AssignQueueExpire(ctx context.Context, workspaceID int64) ([]A
 			&i.State,
 			&i.AssignedUserID,
 			&i.ResolvedAt,
+			&i.WaiterWorkflowID,
 		); err != nil {
 			return nil, err
 		}
@@ -294,21 +295,23 @@ func (q *Queries) AssignQueueExpire(ctx context.Context, workspaceID int64) ([]A
 }
 
 const assignQueueInsert = `-- name: AssignQueueInsert :exec
-INSERT INTO assignment_queue (workspace_id, conversation_id, contact_id, team_id, strategy, online_only, max_open, expires_at)
+INSERT INTO assignment_queue (workspace_id, conversation_id, contact_id, team_id, strategy, online_only, max_open, expires_at,
+                              waiter_workflow_id)
 VALUES ($1::bigint, $2::bigint, $3::bigint, $4::bigint, $5::text,
-        $6::boolean, $7::int, $8::timestamptz)
+        $6::boolean, $7::int, $8::timestamptz, $9::text)
 ON CONFLICT (conversation_id) WHERE state = 'waiting' DO NOTHING
 `
 
 type AssignQueueInsertParams struct {
-	WorkspaceID    int64
-	ConversationID int64
-	ContactID      int64
-	TeamID         int64
-	Strategy       string
-	OnlineOnly     bool
-	MaxOpen        int32
-	ExpiresAt      *time.Time
+	WorkspaceID      int64
+	ConversationID   int64
+	ContactID        int64
+	TeamID           int64
+	Strategy         string
+	OnlineOnly       bool
+	MaxOpen          int32
+	ExpiresAt        *time.Time
+	WaiterWorkflowID *string
 }
 
 // Idempotent: a conversation already waiting keeps its place (and its first request's options).
@@ -322,12 +325,13 @@ func (q *Queries) AssignQueueInsert(ctx context.Context, arg AssignQueueInsertPa
 		arg.OnlineOnly,
 		arg.MaxOpen,
 		arg.ExpiresAt,
+		arg.WaiterWorkflowID,
 	)
 	return err
 }
 
 const assignQueueList = `-- name: AssignQueueList :many
-SELECT id, workspace_id, conversation_id, contact_id, team_id, strategy, online_only, max_open, enqueued_at, expires_at, state, assigned_user_id, resolved_at FROM assignment_queue
+SELECT id, workspace_id, conversation_id, contact_id, team_id, strategy, online_only, max_open, enqueued_at, expires_at, state, assigned_user_id, resolved_at, waiter_workflow_id FROM assignment_queue
 WHERE workspace_id = $1::bigint AND state = 'waiting'
 ORDER BY enqueued_at, id
 `
@@ -355,6 +359,7 @@ func (q *Queries) AssignQueueList(ctx context.Context, workspaceID int64) ([]Ass
 			&i.State,
 			&i.AssignedUserID,
 			&i.ResolvedAt,
+			&i.WaiterWorkflowID,
 		); err != nil {
 			return nil, err
 		}
@@ -417,8 +422,32 @@ func (q *Queries) AssignQueueScopes(ctx context.Context, workspaceID int64) ([]A
 	return items, nil
 }
 
+const assignQueueStateOf = `-- name: AssignQueueStateOf :one
+SELECT state, assigned_user_id FROM assignment_queue
+WHERE workspace_id = $1::bigint AND conversation_id = $2::bigint
+ORDER BY id DESC LIMIT 1
+`
+
+type AssignQueueStateOfParams struct {
+	WorkspaceID    int64
+	ConversationID int64
+}
+
+type AssignQueueStateOfRow struct {
+	State          string
+	AssignedUserID *int64
+}
+
+// The newest queue entry of a conversation: how a waiting requester learns it was served.
+func (q *Queries) AssignQueueStateOf(ctx context.Context, arg AssignQueueStateOfParams) (AssignQueueStateOfRow, error) {
+	row := q.db.QueryRow(ctx, assignQueueStateOf, arg.WorkspaceID, arg.ConversationID)
+	var i AssignQueueStateOfRow
+	err := row.Scan(&i.State, &i.AssignedUserID)
+	return i, err
+}
+
 const assignQueueWaiting = `-- name: AssignQueueWaiting :many
-SELECT id, workspace_id, conversation_id, contact_id, team_id, strategy, online_only, max_open, enqueued_at, expires_at, state, assigned_user_id, resolved_at FROM assignment_queue
+SELECT id, workspace_id, conversation_id, contact_id, team_id, strategy, online_only, max_open, enqueued_at, expires_at, state, assigned_user_id, resolved_at, waiter_workflow_id FROM assignment_queue
 WHERE workspace_id = $1::bigint AND team_id = $2::bigint AND state = 'waiting'
   AND (expires_at IS NULL OR expires_at > now())
 ORDER BY enqueued_at, id
@@ -453,6 +482,7 @@ func (q *Queries) AssignQueueWaiting(ctx context.Context, arg AssignQueueWaiting
 			&i.State,
 			&i.AssignedUserID,
 			&i.ResolvedAt,
+			&i.WaiterWorkflowID,
 		); err != nil {
 			return nil, err
 		}

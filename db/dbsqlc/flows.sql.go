@@ -39,7 +39,7 @@ func (q *Queries) FlowDelete(ctx context.Context, arg FlowDeleteParams) (int64, 
 }
 
 const flowGetByID = `-- name: FlowGetByID :one
-SELECT id, workspace_id, name, status, draft, trigger_type, published_version, created_by, created_at, updated_at FROM flows WHERE workspace_id = $1::bigint AND id = $2::bigint
+SELECT id, workspace_id, name, status, draft, trigger_type, published_version, created_by, created_at, updated_at, webhook_token FROM flows WHERE workspace_id = $1::bigint AND id = $2::bigint
 `
 
 type FlowGetByIDParams struct {
@@ -61,6 +61,7 @@ func (q *Queries) FlowGetByID(ctx context.Context, arg FlowGetByIDParams) (Flow,
 		&i.CreatedBy,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.WebhookToken,
 	)
 	return i, err
 }
@@ -68,7 +69,7 @@ func (q *Queries) FlowGetByID(ctx context.Context, arg FlowGetByIDParams) (Flow,
 const flowInsert = `-- name: FlowInsert :one
 INSERT INTO flows (workspace_id, name, draft, trigger_type, created_by)
 VALUES ($1::bigint, $2::text, $3::jsonb, $4::text, $5::bigint)
-RETURNING id, workspace_id, name, status, draft, trigger_type, published_version, created_by, created_at, updated_at
+RETURNING id, workspace_id, name, status, draft, trigger_type, published_version, created_by, created_at, updated_at, webhook_token
 `
 
 type FlowInsertParams struct {
@@ -99,12 +100,13 @@ func (q *Queries) FlowInsert(ctx context.Context, arg FlowInsertParams) (Flow, e
 		&i.CreatedBy,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.WebhookToken,
 	)
 	return i, err
 }
 
 const flowList = `-- name: FlowList :many
-SELECT id, workspace_id, name, status, draft, trigger_type, published_version, created_by, created_at, updated_at FROM flows
+SELECT id, workspace_id, name, status, draft, trigger_type, published_version, created_by, created_at, updated_at, webhook_token FROM flows
 WHERE workspace_id = $1::bigint
   AND ($2::bigint IS NULL OR id < $2::bigint)
 ORDER BY id DESC
@@ -137,6 +139,7 @@ func (q *Queries) FlowList(ctx context.Context, arg FlowListParams) ([]Flow, err
 			&i.CreatedBy,
 			&i.CreatedAt,
 			&i.UpdatedAt,
+			&i.WebhookToken,
 		); err != nil {
 			return nil, err
 		}
@@ -162,7 +165,7 @@ const flowPublish = `-- name: FlowPublish :one
 UPDATE flows
 SET status = 'published', published_version = coalesce(published_version, 0) + 1, updated_at = now()
 WHERE workspace_id = $1::bigint AND id = $2::bigint
-RETURNING id, workspace_id, name, status, draft, trigger_type, published_version, created_by, created_at, updated_at
+RETURNING id, workspace_id, name, status, draft, trigger_type, published_version, created_by, created_at, updated_at, webhook_token
 `
 
 type FlowPublishParams struct {
@@ -185,6 +188,7 @@ func (q *Queries) FlowPublish(ctx context.Context, arg FlowPublishParams) (Flow,
 		&i.CreatedBy,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.WebhookToken,
 	)
 	return i, err
 }
@@ -192,7 +196,7 @@ func (q *Queries) FlowPublish(ctx context.Context, arg FlowPublishParams) (Flow,
 const flowSetStatus = `-- name: FlowSetStatus :one
 UPDATE flows SET status = $1::text, updated_at = now()
 WHERE workspace_id = $2::bigint AND id = $3::bigint
-RETURNING id, workspace_id, name, status, draft, trigger_type, published_version, created_by, created_at, updated_at
+RETURNING id, workspace_id, name, status, draft, trigger_type, published_version, created_by, created_at, updated_at, webhook_token
 `
 
 type FlowSetStatusParams struct {
@@ -215,6 +219,7 @@ func (q *Queries) FlowSetStatus(ctx context.Context, arg FlowSetStatusParams) (F
 		&i.CreatedBy,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.WebhookToken,
 	)
 	return i, err
 }
@@ -226,7 +231,7 @@ SET name = coalesce($1::text, name),
     trigger_type = coalesce($3::text, trigger_type),
     updated_at = now()
 WHERE workspace_id = $4::bigint AND id = $5::bigint
-RETURNING id, workspace_id, name, status, draft, trigger_type, published_version, created_by, created_at, updated_at
+RETURNING id, workspace_id, name, status, draft, trigger_type, published_version, created_by, created_at, updated_at, webhook_token
 `
 
 type FlowUpdateDraftParams struct {
@@ -258,6 +263,7 @@ func (q *Queries) FlowUpdateDraft(ctx context.Context, arg FlowUpdateDraftParams
 		&i.CreatedBy,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.WebhookToken,
 	)
 	return i, err
 }

@@ -17,19 +17,20 @@ type AssignmentCursor struct {
 }
 
 type AssignmentQueue struct {
-	ID             int64
-	WorkspaceID    int64
-	ConversationID int64
-	ContactID      int64
-	TeamID         int64
-	Strategy       string
-	OnlineOnly     bool
-	MaxOpen        int32
-	EnqueuedAt     time.Time
-	ExpiresAt      *time.Time
-	State          string
-	AssignedUserID *int64
-	ResolvedAt     *time.Time
+	ID               int64
+	WorkspaceID      int64
+	ConversationID   int64
+	ContactID        int64
+	TeamID           int64
+	Strategy         string
+	OnlineOnly       bool
+	MaxOpen          int32
+	EnqueuedAt       time.Time
+	ExpiresAt        *time.Time
+	State            string
+	AssignedUserID   *int64
+	ResolvedAt       *time.Time
+	WaiterWorkflowID *string
 }
 
 type BusinessHour struct {
@@ -146,6 +147,25 @@ type ConversationRead struct {
 	ReadAt            time.Time
 }
 
+type CsatRequest struct {
+	ContactID      int64
+	WorkspaceID    int64
+	ConversationID int64
+	AssigneeID     *int64
+	CreatedAt      time.Time
+	ExpiresAt      time.Time
+}
+
+type CsatResponse struct {
+	ConversationID int64
+	WorkspaceID    int64
+	ContactID      int64
+	AssigneeID     *int64
+	Rating         int16
+	MessageID      *int64
+	CreatedAt      time.Time
+}
+
 type Event struct {
 	ID             int64
 	WorkspaceID    int64
@@ -182,6 +202,33 @@ type Flow struct {
 	CreatedBy        *int64
 	CreatedAt        time.Time
 	UpdatedAt        time.Time
+	WebhookToken     *string
+}
+
+type FlowRun struct {
+	ID             int64
+	WorkspaceID    int64
+	FlowID         int64
+	Version        int32
+	ContactID      int64
+	TriggerType    string
+	OriginKey      string
+	Variables      json.RawMessage
+	ConversationID *int64
+	StartedBy      *int64
+	ParentRunID    *int64
+	Status         string
+	CurrentStep    *string
+	Error          *string
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+	EndedAt        *time.Time
+}
+
+type FlowTriggerQueue struct {
+	EventID     int64
+	WorkspaceID int64
+	CreatedAt   time.Time
 }
 
 type FlowVersion struct {
@@ -190,6 +237,14 @@ type FlowVersion struct {
 	Definition  json.RawMessage
 	PublishedBy *int64
 	PublishedAt time.Time
+}
+
+type FlowWait struct {
+	WorkflowID  string
+	WorkspaceID int64
+	ContactID   int64
+	RunID       *int64
+	CreatedAt   time.Time
 }
 
 type Invitation struct {
@@ -315,4 +370,9 @@ type Workspace struct {
 	AutoAwayMinutes             int32
 	LifecycleStages             json.RawMessage
 	DefaultMaxOpenConversations *int32
+	AutoCloseSeconds            *int32
+	AutoCloseEnabledAt          *time.Time
+	CsatEnabled                 bool
+	CsatQuestion                string
+	CsatTimeoutSeconds          int32
 }

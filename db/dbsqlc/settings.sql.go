@@ -433,7 +433,7 @@ func (q *Queries) WorkspaceAssignmentSettings(ctx context.Context, workspaceID i
 }
 
 const workspaceGetForUpdate = `-- name: WorkspaceGetForUpdate :one
-SELECT id, name, timezone, language, created_at, closing_note_mode, auto_away_minutes, lifecycle_stages, default_max_open_conversations FROM workspaces WHERE id = $1::bigint FOR UPDATE
+SELECT id, name, timezone, language, created_at, closing_note_mode, auto_away_minutes, lifecycle_stages, default_max_open_conversations, auto_close_seconds, auto_close_enabled_at, csat_enabled, csat_question, csat_timeout_seconds FROM workspaces WHERE id = $1::bigint FOR UPDATE
 `
 
 func (q *Queries) WorkspaceGetForUpdate(ctx context.Context, id int64) (Workspace, error) {
@@ -449,6 +449,11 @@ func (q *Queries) WorkspaceGetForUpdate(ctx context.Context, id int64) (Workspac
 		&i.AutoAwayMinutes,
 		&i.LifecycleStages,
 		&i.DefaultMaxOpenConversations,
+		&i.AutoCloseSeconds,
+		&i.AutoCloseEnabledAt,
+		&i.CsatEnabled,
+		&i.CsatQuestion,
+		&i.CsatTimeoutSeconds,
 	)
 	return i, err
 }
@@ -522,7 +527,7 @@ const workspaceUpdateGeneral = `-- name: WorkspaceUpdateGeneral :one
 
 UPDATE workspaces SET name = $1::text, timezone = $2::text, language = $3::text
 WHERE id = $4::bigint
-RETURNING id, name, timezone, language, created_at, closing_note_mode, auto_away_minutes, lifecycle_stages, default_max_open_conversations
+RETURNING id, name, timezone, language, created_at, closing_note_mode, auto_away_minutes, lifecycle_stages, default_max_open_conversations, auto_close_seconds, auto_close_enabled_at, csat_enabled, csat_question, csat_timeout_seconds
 `
 
 type WorkspaceUpdateGeneralParams struct {
@@ -551,6 +556,11 @@ func (q *Queries) WorkspaceUpdateGeneral(ctx context.Context, arg WorkspaceUpdat
 		&i.AutoAwayMinutes,
 		&i.LifecycleStages,
 		&i.DefaultMaxOpenConversations,
+		&i.AutoCloseSeconds,
+		&i.AutoCloseEnabledAt,
+		&i.CsatEnabled,
+		&i.CsatQuestion,
+		&i.CsatTimeoutSeconds,
 	)
 	return i, err
 }

@@ -1,0 +1,108 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"slices"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/chatcenterhq/chatcenter/db/dbsqlc"
+	"github.com/chatcenterhq/chatcenter/flows"
+)
+
+// stepsPublish creates and publishes a flow, returning its id.
+func stepsPublish(b *bundle, name string, f flows.Flow) int64 {
+	b.t.Helper()
+	var out flowsView
+	b.do("POST", "/api/v1/flows", "", map[string]any{"name": name, "definition": f}, http.StatusCreated, &out)
+	b.do("POST", fmt.Sprintf("/api/v1/flows/%d/publish", out.ID), "", nil, http.StatusOK, &out)
+	return out.ID
+}
+
+// stepsRuns reads a flow's runs straight from the database.
+func stepsRuns(b *bundle, flowID int64) []dbsqlc.FlowRun {
+	b.t.Helper()
+	runs, err := b.db.FlowRunList(context.Background(), dbsqlc.FlowRunListParams{WorkspaceID: b.owner.WorkspaceID, FlowID: flowID, Max: 100})
+	require.NoError(b.t, err)
+	return runs
+}
+
+// stepsWaitRun waits for the flow's only run to reach status.
+func stepsWaitRun(b *bundle, flowID int64, status string) dbsqlc.FlowRun {
+	b.t.Helper()
+	var run dbsqlc.FlowRun
+	b.eventually("flow run "+status, func() bool {
+		runs := stepsRuns(b, flowID)
+		if len(runs) == 1 && runs[0].Status == status {
+			run = runs[0]
+			return true
+		}
+		return false
+	})
+	return run
+}
+
+func stepsSentTexts(b *bundle) []string {
+	var out []string
+	for _, c := range b.telegram.callsTo("sendMessage") {
+		out = append(out, fmt.Sprint(c.Body["text"]))
+	}
+	return out
+}
+
+// TestFlowStepsConversation runs a routing flow on a real conversation: Conversation Opened by the
+// contact → greeting with a variable → multiple-choice question as Telegram buttons → an invalid
+// answer is re-asked → a button press answers → Branch on the saved variable → tag → close.
+func TestFlowStepsConversation(t *testing.T) {
+	b := setup(t)
+	chID := b.createTelegramChannel()
+	flowID := stepsPublish(b, "Routing", flows.Flow{
+		Trigger: flows.Trigger{Type: flows.TriggerConversationOpened, Next: "hello",
+			ConversationOpened: &flows.ConversationOpenedTrigger{Sources: []string{"contact"}}},
+		Steps: []flows.Step{
+			{ID: "hello", Type: flows.StepSendMessage, Next: "ask", SendMessage: &flows.SendMessage{Text: "Hi {{$contact.first_name}}!"}},
+			{ID: "ask", Type: flows.StepAskQuestion, Next: "route", AskQuestion: &flows.AskQuestion{
+				Text: "Which team?", QuestionType: "multiple_choice", Choices: []string{"Sales", "Support"},
+				SaveAs: flows.SaveAs{Kind: "variable", Name: "dept"}}},
+			{ID: "route", Type: flows.StepBranch, Branch: &flows.Branch{
+				Paths: []flows.BranchPath{{Match: "all", Next: "tag_sales", Conditions: []flows.Condition{
+					{Category: "variable", Field: "dept", Operator: "eq", Value: "Sales"}}}},
+				ElseNext: "tag_support"}},
+			{ID: "tag_sales", Type: flows.StepUpdateContactTag, Next: "close", UpdateContactTag: &flows.UpdateContactTag{Action: "add", Tags: []string{"sales"}}},
+			{ID: "tag_support", Type: flows.StepUpdateContactTag, Next: "close", UpdateContactTag: &flows.UpdateContactTag{Action: "add", Tags: []string{"support"}}},
+			{ID: "close", Type: flows.StepCloseConversation, CloseConversation: &flows.CloseConversation{Summary: "Routed by the flow"}},
+		},
+	})
+
+	b.postUpdate(chID, textUpdate(1, 1, "hello"), http.StatusOK)
+	conv := b.waitOpenConversation()
+	b.eventually("the question", func() bool { return len(b.telegram.callsTo("sendMessage")) == 2 })
+	require.Equal(t, []string{"Hi Test Firstname!", "Which team?"}, stepsSentTexts(b))
+	q := b.telegram.callsTo("sendMessage")[1].Body
+	require.Equal(t, map[string]any{"inline_keyboard": []any{
+		[]any{map[string]any{"text": "Sales", "callback_data": "Sales"}},
+		[]any{map[string]any{"text": "Support", "callback_data": "Support"}},
+	}}, q["reply_markup"])
+	run := stepsWaitRun(b, flowID, "running")
+	require.Equal(t, "ask", *run.CurrentStep)
+
+	// Not one of the choices: asked again.
+	b.postUpdate(chID, textUpdate(2, 2, "pizza"), http.StatusOK)
+	b.eventually("the re-ask", func() bool { return len(b.telegram.callsTo("sendMessage")) == 3 })
+
+	b.postUpdate(chID, `{"update_id":3,"callback_query":{"id":"cb-1","from":{"id":1111111,"first_name":"Test"},"message":{"message_id":86,"chat":{"id":1111111,"type":"private"},"date":1493843400},"chat_instance":"x","data":"Support"}}`, http.StatusOK)
+	run = stepsWaitRun(b, flowID, "completed")
+	require.Nil(t, run.Error)
+
+	ct, err := b.db.ContactGetByID(context.Background(), dbsqlc.ContactGetByIDParams{WorkspaceID: b.owner.WorkspaceID, ID: conv.ContactID})
+	require.NoError(t, err)
+	require.True(t, slices.Contains(ct.Tags, "support"), "tags %v", ct.Tags)
+	require.False(t, slices.Contains(ct.Tags, "sales"))
+	b.eventually("the conversation closed by the flow", func() bool {
+		c, err := b.db.ConversationGetByID(context.Background(), dbsqlc.ConversationGetByIDParams{WorkspaceID: b.owner.WorkspaceID, ID: conv.ID})
+		return err == nil && c.Status == "closed" && c.ClosedSource != nil && *c.ClosedSource == "workflow"
+	})
+}
