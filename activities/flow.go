@@ -686,6 +686,12 @@ func (a *Activities) FlowAssignCheck(ctx context.Context, in FlowQueueInput) (Fl
 		if _, err := assign.Cancel(ctx, a.DB, in.WorkspaceID, in.ConversationID); err != nil {
 			return FlowQueueState{}, err
 		}
+	} else if a.Engine != nil {
+		// A periodic check also re-offers the queue: capacity freed where no re-offer ran (a
+		// process died right after a close) is found within one check interval.
+		if err := a.Engine.Reoffer(ctx, in.WorkspaceID); err != nil {
+			a.Log.Warn("re-offer during queue check failed", "workspace", in.WorkspaceID, "error", err)
+		}
 	}
 	state, uid, err := assign.State(ctx, a.DB, in.WorkspaceID, in.ConversationID)
 	if err != nil {

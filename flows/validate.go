@@ -2,12 +2,26 @@ package flows
 
 import (
 	"fmt"
+	"github.com/chatcenterhq/chatcenter/jsonpath"
 	"net/url"
 	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
 )
+
+// VariableName reports whether s can name a flow variable, written {{$variable.s}} in texts.
+func VariableName(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for _, r := range s {
+		if r != '_' && (r < '0' || r > '9') && (r < 'a' || r > 'z') && (r < 'A' || r > 'Z') {
+			return false
+		}
+	}
+	return true
+}
 
 // LoopMessage is the problem reported for a loop that can never be left (respond.io's wording).
 const LoopMessage = "Workflow loop detected"
@@ -259,7 +273,9 @@ func validateStep(s Step, add func(field, format string, args ...any)) {
 		if o.SaveAs.Kind == "tag" && o.QuestionType != "multiple_choice" {
 			add("ask_question.save_as.kind", "only multiple choice answers can be saved as a tag")
 		}
-		if o.SaveAs.Kind == "field" || o.SaveAs.Kind == "variable" {
+		if o.SaveAs.Kind == "variable" && !VariableName(o.SaveAs.Name) {
+			add("ask_question.save_as.name", "a variable name is letters, digits and _ (at most 64), used as {{$variable.name}}")
+		} else if o.SaveAs.Kind == "field" {
 			required(a, "", "ask_question.save_as.name", o.SaveAs.Name, maxShortTextLength)
 		} else {
 			text(a, "", "ask_question.save_as.name", o.SaveAs.Name, maxShortTextLength)
@@ -459,13 +475,20 @@ func validateStep(s Step, add func(field, format string, args ...any)) {
 		}
 		for i, m := range o.ResponseMappings {
 			f := fmt.Sprintf("http_request.response_mappings[%d]", i)
-			if !strings.HasPrefix(m.JSONPath, "$") {
-				add(f+".json_path", "json_path must start with $ (e.g. $.data.id)")
+			if _, err := jsonpath.Compile(m.JSONPath); err != nil {
+				add(f+".json_path", "%v", err)
 			}
-			text(a, "", f+".json_path", m.JSONPath, maxShortTextLength)
-			required(a, "", f+".variable", m.Variable, maxShortTextLength)
+			target := m.Variable
+			if field, ok := strings.CutPrefix(m.Variable, "contact."); ok {
+				target = field
+			}
+			if !VariableName(target) {
+				add(f+".variable", "variable must be a name of letters, digits and _ (at most 64), or contact.<field> to save into a contact field")
+			}
 		}
-		text(a, "", "http_request.status_variable", o.StatusVariable, maxShortTextLength)
+		if o.StatusVariable != "" && !VariableName(o.StatusVariable) {
+			add("http_request.status_variable", "status_variable must be a name of letters, digits and _ (at most 64)")
+		}
 	case StepTriggerAnotherFlow:
 		o := s.TriggerAnotherFlow
 		if o == nil {
