@@ -148,7 +148,15 @@ func flowData(ctx context.Context, q *dbsqlc.Queries, workspaceID, contactID int
 	if vars == nil {
 		vars = map[string]string{}
 	}
+	// In a flow's texts {{$user.…}} is the contact's assignee (the agent a message introduces).
+	var user variables.User
+	if ct.AssigneeID != nil {
+		if u, err := q.UserGetByID(ctx, dbsqlc.UserGetByIDParams{WorkspaceID: workspaceID, ID: *ct.AssigneeID}); err == nil {
+			user = variables.User{Name: u.Name, Email: u.Email}
+		}
+	}
 	return variables.Data{
+		User: user,
 		Contact: variables.Contact{FirstName: ct.FirstName, LastName: ct.LastName, Phone: deref(ct.Phone), Email: deref(ct.Email),
 			Language: ct.Language, CountryCode: ct.CountryCode, Lifecycle: ct.Lifecycle, CustomFields: custom},
 		Variables: vars,

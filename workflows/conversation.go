@@ -561,6 +561,7 @@ func (c *conversation) assignLocked(ctx workflow.Context, assigneeID, teamID, ac
 }
 
 func (c *conversation) assignResult(ctx workflow.Context, assigneeID, teamID, actorID int64) (chatcenter.Conversation, error) {
+	previous := c.st.AssigneeID
 	var conv chatcenter.Conversation
 	err := workflow.ExecuteLocalActivity(dbCtx(ctx, "assign conversation"), acts.ConversationAssign, activities.AssignInput{
 		WorkspaceID: c.workspaceID, ConversationID: c.st.ConversationID, AssigneeID: assigneeID, TeamID: teamID, ActorUserID: actorID,
@@ -572,8 +573,23 @@ func (c *conversation) assignResult(ctx workflow.Context, assigneeID, teamID, ac
 	if err := c.upsertSearchAttributes(ctx); err != nil {
 		return conv, err
 	}
+	if previous != 0 && previous != c.st.AssigneeID {
+		c.reoffer(ctx)
+	}
 	c.setDetails(ctx)
 	return conv, nil
+}
+
+// reoffer hands conversations waiting for capacity to agents after this one freed some (it
+// closed, or its agent was taken off it). A failure is logged: waiting flow runs re-check the
+// queue periodically.
+func (c *conversation) reoffer(ctx workflow.Context) {
+	if workflow.GetVersion(ctx, "reoffer", workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return
+	}
+	if err := workflow.ExecuteLocalActivity(dbCtx(ctx, "offer waiting conversations"), acts.AssignReoffer, c.workspaceID).Get(ctx, nil); err != nil {
+		workflow.GetLogger(ctx).Warn("re-offering waiting conversations failed", "error", err)
+	}
 }
 
 func (c *conversation) close(ctx workflow.Context, r CloseRequest) (chatcenter.Conversation, error) {
@@ -608,6 +624,9 @@ func (c *conversation) closeLocked(ctx workflow.Context, r CloseRequest) (chatce
 	}
 	if res.CSAT != nil {
 		c.requestCSAT(ctx, res.CSAT.Question)
+	}
+	if c.st.AssigneeID != 0 {
+		c.reoffer(ctx)
 	}
 	c.setDetails(ctx)
 	return res.Conversation, nil

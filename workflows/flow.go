@@ -356,6 +356,10 @@ func (r *flowRun) send(ctx workflow.Context, s flows.Step, channelID int64, cont
 		}).Get(dctx, nil)
 		return "the message " + reason
 	}
+	if out.Status == chatcenter.StatusFailed {
+		// A permanent refusal (bot blocked, bad recipient): recorded as failed by the send.
+		return "the provider refused the message: " + out.Error
+	}
 	return ""
 }
 
