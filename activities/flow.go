@@ -186,6 +186,8 @@ type FlowMessageInput struct {
 	Content        chatcenter.Content
 	Variables      map[string]string
 	IdempotencyKey string
+	// ChannelContent replaces Content on the channel types it names.
+	ChannelContent []flows.ChannelContent
 }
 
 // FlowMessageResult is the stored message to send.
@@ -204,17 +206,33 @@ func (a *Activities) FlowPrepareMessage(ctx context.Context, in FlowMessageInput
 	if err != nil {
 		return out, domainError(err)
 	}
-	c := in.Content
-	c.Text = render(c.Text, data)
-	if c.Attachment != nil {
-		c.Attachment.Caption = render(c.Attachment.Caption, data)
-	}
 	conv, err := a.DB.Queries.ConversationLatestForContact(ctx, dbsqlc.ConversationLatestForContactParams{WorkspaceID: in.WorkspaceID, ContactID: in.ContactID})
 	if db.IsNoRows(err) {
 		return out, domainError(chatcenter.Errorf(chatcenter.EINVALID, "the contact has no conversation to write in"))
 	}
 	if err != nil {
 		return out, err
+	}
+	c := in.Content
+	if len(in.ChannelContent) > 0 {
+		channelID := in.ChannelID
+		if channelID == 0 && conv.ChannelID != nil {
+			channelID = *conv.ChannelID
+		}
+		if ch, err := a.DB.Queries.ChannelGetByID(ctx, dbsqlc.ChannelGetByIDParams{WorkspaceID: in.WorkspaceID, ID: channelID}); err == nil {
+			for _, cc := range in.ChannelContent {
+				if cc.ChannelType == ch.Type {
+					c = chatcenter.Content{Type: chatcenter.ContentText, Text: cc.Text}
+					if cc.FileID != nil {
+						c = chatcenter.Content{Type: chatcenter.ContentAttachment, Attachment: &chatcenter.Attachment{Type: chatcenter.AttachmentFile, FileID: *cc.FileID, Caption: cc.Text}}
+					}
+				}
+			}
+		}
+	}
+	c.Text = render(c.Text, data)
+	if c.Attachment != nil {
+		c.Attachment.Caption = render(c.Attachment.Caption, data)
 	}
 	res, err := a.MessageCreateOutbound(ctx, OutboundInput{
 		WorkspaceID: in.WorkspaceID, ContactID: in.ContactID, ConversationID: conv.ID, ChannelID: in.ChannelID,

@@ -106,3 +106,22 @@ func TestFlowStepsConversation(t *testing.T) {
 		return err == nil && c.Status == "closed" && c.ClosedSource != nil && *c.ClosedSource == "workflow"
 	})
 }
+
+// TestFlowStepsChannelContent: a Send Message step's content for the contact's channel type
+// replaces the default text (respond.io's Channel Response).
+func TestFlowStepsChannelContent(t *testing.T) {
+	b := setup(t)
+	chID := b.createTelegramChannel()
+	flowID := stepsPublish(b, "Per channel", flows.Flow{
+		Trigger: flows.Trigger{Type: flows.TriggerConversationOpened, Next: "hello"},
+		Steps: []flows.Step{{ID: "hello", Type: flows.StepSendMessage, SendMessage: &flows.SendMessage{
+			Text: "Default text",
+			ChannelContent: []flows.ChannelContent{
+				{ChannelType: "custom", Text: "Custom channel text"},
+				{ChannelType: "telegram", Text: "Telegram text for {{$contact.first_name}}"},
+			}}}},
+	})
+	b.postUpdate(chID, textUpdate(1, 1, "hello"), http.StatusOK)
+	stepsWaitRun(b, flowID, "completed")
+	require.Equal(t, []string{"Telegram text for Test Firstname"}, stepsSentTexts(b))
+}

@@ -162,7 +162,21 @@ type SendMessage struct {
 	Text        string `json:"text,omitempty"`
 	FileID      *int64 `json:"file_id,omitempty"`
 	FailureNext string `json:"failure_next,omitempty"`
+	// ChannelContent replaces the default text/file on the channel types it names (respond.io's
+	// "Channel Response"): the message sent on a Telegram channel can differ from the one sent on
+	// a custom channel.
+	ChannelContent []ChannelContent `json:"channel_content,omitempty"`
 }
+
+// ChannelContent is a Send Message step's content for one channel type.
+type ChannelContent struct {
+	ChannelType string `json:"channel_type"`
+	Text        string `json:"text,omitempty"`
+	FileID      *int64 `json:"file_id,omitempty"`
+}
+
+// MaxChannelContents bounds a Send Message step's per-channel contents.
+const MaxChannelContents = 10
 
 // Question types of Ask a Question.
 var QuestionTypes = []string{"text", "multiple_choice", "number", "date", "phone", "email", "url", "rating", "location"}

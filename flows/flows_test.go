@@ -311,3 +311,21 @@ func FuzzValidate(f *testing.F) {
 		}
 	})
 }
+
+func TestValidateChannelContent(t *testing.T) {
+	f := Flow{Trigger: Trigger{Type: TriggerManual, Next: "s"}, Steps: []Step{{ID: "s", Type: StepSendMessage, SendMessage: &SendMessage{
+		Text: "hi", ChannelContent: []ChannelContent{{ChannelType: "telegram", Text: "a"}, {ChannelType: "telegram", Text: "b"}, {ChannelType: "Bad!", Text: "c"}, {ChannelType: "custom"}},
+	}}}}
+	var got []string
+	for _, p := range Validate(f) {
+		got = append(got, p.Field)
+	}
+	want := []string{"send_message.channel_content[1].channel_type", "send_message.channel_content[2].channel_type", "send_message.channel_content[3].text"}
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Fatalf("problems at %v, want %v", got, want)
+	}
+	f.Steps[0].SendMessage.ChannelContent = f.Steps[0].SendMessage.ChannelContent[:1]
+	if ps := Validate(f); len(ps) != 0 {
+		t.Fatalf("valid step refused: %v", ps)
+	}
+}

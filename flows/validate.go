@@ -10,6 +10,20 @@ import (
 	"unicode/utf8"
 )
 
+// channelTypeName reports whether s looks like a channel type (lowercase letters and _): the
+// step may name a type the workspace does not have yet.
+func channelTypeName(s string) bool {
+	if s == "" || len(s) > 32 {
+		return false
+	}
+	for _, r := range s {
+		if r != '_' && (r < 'a' || r > 'z') {
+			return false
+		}
+	}
+	return true
+}
+
 // VariableName reports whether s can name a flow variable, written {{$variable.s}} in texts.
 func VariableName(s string) bool {
 	if s == "" || len(s) > 64 {
@@ -225,6 +239,24 @@ func validateStep(s Step, add func(field, format string, args ...any)) {
 		text(a, "", "send_message.text", o.Text, MaxMessageLength)
 		positive(a, "send_message.channel_id", o.ChannelID)
 		positive(a, "send_message.file_id", o.FileID)
+		if len(o.ChannelContent) > MaxChannelContents {
+			add("send_message.channel_content", "at most %d channel contents (got %d)", MaxChannelContents, len(o.ChannelContent))
+		}
+		seen := map[string]bool{}
+		for i, cc := range o.ChannelContent {
+			f := fmt.Sprintf("send_message.channel_content[%d]", i)
+			if !channelTypeName(cc.ChannelType) {
+				add(f+".channel_type", "channel_type must be a channel type such as telegram or custom")
+			} else if seen[cc.ChannelType] {
+				add(f+".channel_type", "channel type %q has two contents", cc.ChannelType)
+			}
+			seen[cc.ChannelType] = true
+			if cc.Text == "" && cc.FileID == nil {
+				add(f+".text", "a channel content needs text or a file")
+			}
+			text(a, "", f+".text", cc.Text, MaxMessageLength)
+			positive(a, f+".file_id", cc.FileID)
+		}
 	case StepAskQuestion:
 		o := s.AskQuestion
 		if o == nil {

@@ -221,7 +221,7 @@ func (r *flowRun) execute(ctx workflow.Context, s flows.Step) (string, error) {
 		if o.ChannelID != nil {
 			channelID = *o.ChannelID
 		}
-		if msg := r.send(ctx, s, channelID, content); msg != "" {
+		if msg := r.sendWith(ctx, s, channelID, content, o.ChannelContent); msg != "" {
 			return fail(o.FailureNext, msg)
 		}
 		return s.Next, nil
@@ -323,10 +323,15 @@ func (r *flowRun) execute(ctx workflow.Context, s flows.Step) (string, error) {
 // send stores a message from the flow and hands it to the provider, returning why it failed
 // ("" when it was sent).
 func (r *flowRun) send(ctx workflow.Context, s flows.Step, channelID int64, content chatcenter.Content) string {
+	return r.sendWith(ctx, s, channelID, content, nil)
+}
+
+// sendWith is send with per-channel-type contents that replace content on their channel type.
+func (r *flowRun) sendWith(ctx workflow.Context, s flows.Step, channelID int64, content chatcenter.Content, perChannel []flows.ChannelContent) string {
 	var msg activities.FlowMessageResult
 	err := workflow.ExecuteLocalActivity(dbCtx(ctx, "store flow message"), acts.FlowPrepareMessage, activities.FlowMessageInput{
 		WorkspaceID: r.rc.WorkspaceID, ContactID: r.rc.ContactID, ChannelID: channelID, Content: content,
-		Variables: r.st.Variables, IdempotencyKey: r.key(s),
+		Variables: r.st.Variables, IdempotencyKey: r.key(s), ChannelContent: perChannel,
 	}).Get(ctx, &msg)
 	if err != nil {
 		if temporal.IsCanceledError(err) {
