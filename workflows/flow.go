@@ -428,6 +428,11 @@ func (r *flowRun) ask(ctx workflow.Context, s flows.Step) (string, error) {
 		value, ok := flows.ParseAnswer(q, ans)
 		if ok {
 			if err := r.saveAnswer(ctx, s, q.SaveAs, value); err != nil {
+				var failed *stepFailure
+				if errors.As(err, &failed) {
+					// The contact field refused the answer (an e-mail already taken, say).
+					return fail(q.FailureNext, failed.msg)
+				}
 				return "", err
 			}
 			return s.Next, nil
