@@ -589,14 +589,24 @@ type FlowChatbotInput struct {
 // FlowChatbot sets the contact's chatbot state.
 func (a *Activities) FlowChatbot(ctx context.Context, in FlowChatbotInput) error {
 	err := a.DB.WithTx(ctx, func(q *dbsqlc.Queries) error {
-		if _, err := q.ContactSetBotPaused(ctx, dbsqlc.ContactSetBotPausedParams{WorkspaceID: in.WorkspaceID, ID: in.ContactID, Paused: in.Paused}); err != nil {
+		before, err := q.ContactGetForUpdate(ctx, dbsqlc.ContactGetForUpdateParams{WorkspaceID: in.WorkspaceID, ID: in.ContactID})
+		if err != nil {
 			return db.Error(err)
 		}
-		typ := "contact.chatbot_resumed"
-		if in.Paused {
-			typ = "contact.chatbot_paused"
+		if before.BotPaused == in.Paused {
+			return nil
 		}
-		return db.InsertEvent(ctx, q, db.Event{WorkspaceID: in.WorkspaceID, Type: typ, ContactID: in.ContactID, Payload: map[string]any{"source": "workflow"}})
+		row, err := q.ContactSetBotPaused(ctx, dbsqlc.ContactSetBotPausedParams{WorkspaceID: in.WorkspaceID, ID: in.ContactID, Paused: in.Paused})
+		if err != nil {
+			return db.Error(err)
+		}
+		// The same events as the inbox's pause and resume buttons.
+		typ := "contact.bot_resumed"
+		if in.Paused {
+			typ = "contact.bot_paused"
+		}
+		return db.InsertEvent(ctx, q, db.Event{WorkspaceID: in.WorkspaceID, Type: typ, ContactID: in.ContactID,
+			Payload: map[string]any{"contact": db.ToContact(row), "source": "workflow"}})
 	})
 	return domainError(err)
 }

@@ -86,10 +86,17 @@ func (s *Server) putAssignmentSettings(c *gin.Context) {
 	c.JSON(http.StatusOK, assignmentSettings{DefaultMaxOpenConversations: out})
 }
 
-// reoffer offers conversations waiting for an agent to whoever now has capacity. It is best
-// effort: the change that freed capacity is already saved, and the next re-offer catches up.
+// reoffer offers conversations waiting for an agent to whoever now has capacity, and tells the
+// flow runs waiting in an Assign To step. It is best effort: the change that freed capacity is
+// already saved, and the next re-offer catches up.
 func (s *Server) reoffer(ctx context.Context, workspaceID int64) {
-	if _, _, err := assign.Reoffer(ctx, s.DB, workspaceID); err != nil {
+	var err error
+	if s.Flows != nil {
+		err = s.Flows.Reoffer(ctx, workspaceID)
+	} else {
+		_, _, err = assign.Reoffer(ctx, s.DB, workspaceID)
+	}
+	if err != nil {
 		s.Log.WarnContext(ctx, "re-offering waiting conversations failed", "workspace_id", workspaceID, "error", err)
 	}
 }

@@ -43,12 +43,14 @@ func (s *Server) setAvailability(c *gin.Context) {
 	u := currentUser(c)
 	ctx := c.Request.Context()
 	var out dbsqlc.User
+	cameOnline := false
 	err := s.DB.WithTx(ctx, func(q *dbsqlc.Queries) error {
 		row, err := q.UserSetAvailability(ctx, dbsqlc.UserSetAvailabilityParams{WorkspaceID: u.WorkspaceID, ID: u.ID, Availability: string(req.Availability)})
 		if err != nil {
 			return db.Error(err)
 		}
 		out = row.User
+		cameOnline = row.Previous != row.User.Availability && req.Availability == chatcenter.AvailabilityOnline
 		// Choosing the away one already is still a change: it is no longer automatic.
 		if row.Previous == row.User.Availability && !row.PreviousAutomatic {
 			return nil
@@ -58,6 +60,10 @@ func (s *Server) setAvailability(c *gin.Context) {
 	if err != nil {
 		s.fail(c, err)
 		return
+	}
+	if cameOnline {
+		// An agent coming online may take conversations waiting for someone online.
+		s.reoffer(ctx, u.WorkspaceID)
 	}
 	c.JSON(http.StatusOK, db.ToUser(out))
 }
@@ -72,12 +78,14 @@ func (s *Server) heartbeat(c *gin.Context) {
 	u := currentUser(c)
 	ctx := c.Request.Context()
 	var out dbsqlc.User
+	cameBack := false
 	err := s.DB.WithTx(ctx, func(q *dbsqlc.Queries) error {
 		row, err := q.UserHeartbeat(ctx, dbsqlc.UserHeartbeatParams{WorkspaceID: u.WorkspaceID, ID: u.ID})
 		if err != nil {
 			return db.Error(err)
 		}
 		out = row.User
+		cameBack = row.CameBack
 		if !row.CameBack {
 			return nil
 		}
@@ -86,6 +94,9 @@ func (s *Server) heartbeat(c *gin.Context) {
 	if err != nil {
 		s.fail(c, err)
 		return
+	}
+	if cameBack {
+		s.reoffer(ctx, u.WorkspaceID)
 	}
 	c.JSON(http.StatusOK, db.ToUser(out))
 }

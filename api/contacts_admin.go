@@ -594,6 +594,14 @@ func (s *Server) deleteContact(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	// Its flow runs are stopped first: deleting the contact deletes their rows, and a run whose
+	// row is gone would go on sending.
+	if s.Flows != nil {
+		if err := s.Flows.StopContact(ctx, u.WorkspaceID, ct.ID, "contact deleted"); err != nil {
+			s.fail(c, err)
+			return
+		}
+	}
 	err = s.DB.WithTx(ctx, func(q *dbsqlc.Queries) error {
 		row, err := q.ContactDelete(ctx, dbsqlc.ContactDeleteParams{WorkspaceID: u.WorkspaceID, ID: ct.ID})
 		if db.IsNoRows(err) {

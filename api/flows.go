@@ -353,6 +353,10 @@ func (s *Server) publishFlow(c *gin.Context) {
 		if err != nil {
 			return err
 		}
+		// An Incoming Webhook flow has its URL from its first publication on.
+		if err := initWebhookToken(ctx, q, published); err != nil {
+			return err
+		}
 		return db.InsertEvent(ctx, q, db.Event{WorkspaceID: u.WorkspaceID, Type: "flow.published", ActorUserID: u.ID,
 			Payload: map[string]any{"flow_id": f.ID, "name": f.Name, "version": version.Version, "trigger_type": f.TriggerType}})
 	})
@@ -393,7 +397,26 @@ func (s *Server) stopFlow(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	// No new enrollments from here; the contacts already in the flow leave it too.
+	if err := s.stopFlowRuns(c, f.ID, "the flow was stopped"); err != nil {
+		s.fail(c, err)
+		return
+	}
 	c.JSON(http.StatusOK, toFlowResponse(out))
+}
+
+// stopFlowRuns stops every active run of a flow. A run that could not be stopped is reported as
+// unavailable: the flow's state is saved, and its runs list shows what is still running.
+func (s *Server) stopFlowRuns(c *gin.Context, flowID int64, reason string) error {
+	if s.Flows == nil {
+		return nil
+	}
+	ctx := c.Request.Context()
+	if err := s.Flows.StopAll(ctx, currentUser(c).WorkspaceID, flowID, reason); err != nil {
+		s.Log.ErrorContext(ctx, "stopping flow runs failed", "flow", flowID, "error", err, "request_id", c.GetString(ctxRequestID))
+		return chatcenter.Errorf(chatcenter.EUNAVAILABLE, "some runs of the flow could not be stopped: try again, or stop them from its runs list")
+	}
+	return nil
 }
 
 func (s *Server) cloneFlow(c *gin.Context) {
@@ -427,6 +450,18 @@ func (s *Server) deleteFlow(c *gin.Context) {
 	}
 	u := currentUser(c)
 	ctx := c.Request.Context()
+	// Deleting the flow deletes its runs' records, not their workflows: stop them first, after
+	// the flow stops taking new contacts. A failure leaves the flow (stopped) to delete again.
+	if f.Status == "published" {
+		if _, err := s.DB.FlowSetStatus(ctx, dbsqlc.FlowSetStatusParams{WorkspaceID: f.WorkspaceID, ID: f.ID, Status: "stopped"}); err != nil {
+			s.fail(c, db.Error(err))
+			return
+		}
+	}
+	if err := s.stopFlowRuns(c, f.ID, "the flow was deleted"); err != nil {
+		s.fail(c, err)
+		return
+	}
 	err = s.DB.WithTx(ctx, func(q *dbsqlc.Queries) error {
 		n, err := q.FlowDelete(ctx, dbsqlc.FlowDeleteParams{WorkspaceID: f.WorkspaceID, ID: f.ID})
 		if err != nil {

@@ -1,5 +1,6 @@
 // Package api is Chat Center's HTTP interface: the REST API under /api/v1 for agents, admins and
-// integrators, and the provider webhooks under /webhooks. Every route is registered in this file.
+// integrators, the provider webhooks under /webhooks and the flows' incoming webhooks under /hooks.
+// Every route is registered in this file.
 package api
 
 import (
@@ -12,6 +13,7 @@ import (
 
 	"github.com/chatcenterhq/chatcenter"
 	"github.com/chatcenterhq/chatcenter/db"
+	"github.com/chatcenterhq/chatcenter/flowrun"
 	"github.com/chatcenterhq/chatcenter/mail"
 	"github.com/chatcenterhq/chatcenter/realtime"
 	"github.com/chatcenterhq/chatcenter/secret"
@@ -53,6 +55,9 @@ type Server struct {
 	// FileLinkKey signs the expiring links through which providers fetch files
 	// (storage.DeriveLinkKey); without it no link verifies.
 	FileLinkKey []byte
+	// Flows enrolls contacts in flows and stops runs; without it the flow run, shortcut and
+	// incoming webhook routes answer 503.
+	Flows *flowrun.Enroller
 
 	routes []Route
 }
@@ -99,6 +104,8 @@ func (s *Server) Handler() http.Handler {
 	h(get, "/healthz", PermPublic, s.healthz)
 	h(get, "/readyz", PermPublic, s.readyz)
 	h(post, "/webhooks/:type/:channelID", PermPublic, s.webhook)
+	// Incoming Webhook triggers: the token in the path is the credential.
+	h(post, "/hooks/flows/:token", PermPublic, s.flowHook)
 
 	const v1 = "/api/v1"
 	h(get, v1+"/healthz", PermPublic, s.healthz)
@@ -236,6 +243,16 @@ func (s *Server) Handler() http.Handler {
 	h(get, v1+"/flows/:id/export", PermFlowsManage, s.exportFlow)
 	h(get, v1+"/flows/templates", PermFlowsManage, s.listFlowTemplates)
 	h(post, v1+"/flows/templates/:key", PermFlowsManage, s.createFlowFromTemplate)
+	h(get, v1+"/flows/:id/webhook", PermFlowsManage, s.getFlowWebhook)
+	h(post, v1+"/flows/:id/webhook/rotate", PermFlowsManage, s.rotateFlowWebhook)
+
+	// Flow runs and shortcuts.
+	h(get, v1+"/flows/:id/runs", PermFlowsManage, s.listFlowRuns)
+	h(post, v1+"/flows/:id/runs", PermFlowsManage, s.startFlowRun)
+	h(get, v1+"/flows/:id/runs/:run_id", PermFlowsManage, s.getFlowRun)
+	h(post, v1+"/flows/:id/runs/:run_id/stop", PermFlowsManage, s.stopFlowRun)
+	h(get, v1+"/shortcuts", PermShortcutsRun, s.listShortcuts)
+	h(post, v1+"/contacts/:id/shortcuts/:flow_id", PermShortcutsRun, s.runShortcut)
 
 	// Realtime.
 	// EventSource cannot set headers: this route also takes ?access_token= (queryToken) before

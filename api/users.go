@@ -389,6 +389,8 @@ func (s *Server) deactivateUser(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	// The conversations returned to the queue may go to someone with capacity.
+	s.reoffer(ctx, actor.WorkspaceID)
 	c.JSON(http.StatusOK, toUserResponse(out, target.TeamIds))
 }
 

@@ -217,7 +217,7 @@ func decide(ctx context.Context, q *dbsqlc.Queries, workspaceID, teamID int64, s
 // record writes the assignment: conversation, contact, the user's last automatic assignment, the
 // scope's cursor and the outbox event.
 func record(ctx context.Context, q *dbsqlc.Queries, workspaceID, teamID, conversationID, contactID, userID int64, strategy Strategy, source string) error {
-	if err := q.AssignConversationSet(ctx, dbsqlc.AssignConversationSetParams{UserID: userID, WorkspaceID: workspaceID, ID: conversationID}); err != nil {
+	if err := q.AssignConversationSet(ctx, dbsqlc.AssignConversationSetParams{UserID: userID, TeamID: teamID, WorkspaceID: workspaceID, ID: conversationID}); err != nil {
 		return fmt.Errorf("assign conversation: %w", err)
 	}
 	if err := q.AssignContactSet(ctx, dbsqlc.AssignContactSetParams{UserID: userID, WorkspaceID: workspaceID, ID: contactID}); err != nil {

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"strings"
 	"sync"
 	"testing"
@@ -29,6 +30,8 @@ import (
 	"github.com/chatcenterhq/chatcenter/db"
 	"github.com/chatcenterhq/chatcenter/db/dbsqlc"
 	"github.com/chatcenterhq/chatcenter/db/dbtest"
+	"github.com/chatcenterhq/chatcenter/flowhttp"
+	"github.com/chatcenterhq/chatcenter/flowrun"
 	"github.com/chatcenterhq/chatcenter/secret"
 	"github.com/chatcenterhq/chatcenter/storage"
 	"github.com/chatcenterhq/chatcenter/worker"
@@ -62,6 +65,25 @@ func withPublicURL(u string) option { return func(s *api.Server) { s.PublicURL =
 
 func withMaxUpload(n int64) option { return func(s *api.Server) { s.MaxUpload = n } }
 
+// actsOptions holds, per API server being set up, the changes options make to the workers'
+// activities: an option only sees the server, and setup builds the activities after it.
+var actsOptions sync.Map // *api.Server → []func(*activities.Activities)
+
+// withActivities is an option that changes the workers' activities.
+func withActivities(f func(*activities.Activities)) option {
+	return func(s *api.Server) {
+		prev, _ := actsOptions.Load(s)
+		fs, _ := prev.([]func(*activities.Activities))
+		actsOptions.Store(s, append(fs, f))
+	}
+}
+
+// withFlowHTTPAllow lets flows' HTTP Request steps reach the given internal address ranges (the
+// fake APIs of tests listen on 127.0.0.1, which the guarded client refuses by default).
+func withFlowHTTPAllow(prefixes ...netip.Prefix) option {
+	return withActivities(func(a *activities.Activities) { a.FlowHTTPClient = flowhttp.NewClient(prefixes, 0) })
+}
+
 // setup starts one isolated Chat Center: a fresh database, an in-process Temporal server with the
 // search attributes, the API on an httptest server, then the workers (which need the API's URL
 // for the file links providers fetch), the first owner logged in, and a fake Telegram.
@@ -86,7 +108,7 @@ func setup(t *testing.T, opts ...option) *bundle {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 
 	srv := &api.Server{DB: d, Temporal: tc, Box: box, Log: log, UpdateTimeout: 10 * time.Second,
-		Storage: store, FileLinkKey: linkKey}
+		Storage: store, FileLinkKey: linkKey, Flows: &flowrun.Enroller{DB: d, Temporal: tc, Log: log}}
 	for _, o := range opts {
 		o(srv)
 	}
@@ -96,6 +118,11 @@ func setup(t *testing.T, opts ...option) *bundle {
 
 	acts := activities.New(d, box, log)
 	acts.BaseURL, acts.FileLinkKey = httpSrv.URL, linkKey
+	if fs, ok := actsOptions.LoadAndDelete(srv); ok {
+		for _, f := range fs.([]func(*activities.Activities)) {
+			f(acts)
+		}
+	}
 	workers, err := worker.Start(tc, acts)
 	require.NoError(t, err)
 	t.Cleanup(workers.Stop)

@@ -74,6 +74,13 @@ func TestWorkspaceIsolation(t *testing.T) {
 	ids["file"] = obj.ID
 	b.do("POST", "/api/v1/flows", tokB, map[string]any{"name": "B flow", "definition": map[string]any{"trigger": map[string]any{"type": "manual", "next": "a"}, "steps": []any{map[string]any{"id": "a", "type": "open_conversation"}}}}, http.StatusCreated, &obj)
 	ids["flow"] = obj.ID
+	b.do("POST", fmt.Sprintf("/api/v1/flows/%d/publish", obj.ID), tokB, nil, http.StatusOK, nil)
+	var started struct{ Run struct{ ID int64 } }
+	b.do("POST", fmt.Sprintf("/api/v1/flows/%d/runs", obj.ID), tokB, map[string]any{"contact_id": convB.ContactID}, http.StatusAccepted, &started)
+	ids["run"] = started.Run.ID
+	b.do("POST", "/api/v1/flows", tokB, map[string]any{"name": "B shortcut", "definition": map[string]any{"trigger": map[string]any{"type": "shortcut", "next": "a"}, "steps": []any{map[string]any{"id": "a", "type": "add_comment", "add_comment": map[string]any{"text": "from B"}}}}}, http.StatusCreated, &obj)
+	ids["shortcut"] = obj.ID
+	b.do("POST", fmt.Sprintf("/api/v1/flows/%d/publish", obj.ID), tokB, nil, http.StatusOK, nil)
 
 	// Which B resource each parameterised route is about, by path prefix (longest first).
 	kinds := []struct{ prefix, kind string }{
@@ -110,6 +117,8 @@ func TestWorkspaceIsolation(t *testing.T) {
 		require.NotEmpty(t, kind, "route %s %s takes an id of a kind this test does not create: add it", r.Method, r.Path)
 		path := strings.Replace(r.Path, "/:id", fmt.Sprintf("/%d", ids[kind]), 1)
 		path = strings.Replace(path, "/:userID", fmt.Sprintf("/%d", agentB.ID), 1)
+		path = strings.Replace(path, "/:run_id", fmt.Sprintf("/%d", ids["run"]), 1)
+		path = strings.Replace(path, "/:flow_id", fmt.Sprintf("/%d", ids["shortcut"]), 1)
 		require.NotContains(t, path, "/:", r.Path)
 		var body any
 		switch {
@@ -137,13 +146,16 @@ func TestWorkspaceIsolation(t *testing.T) {
 	b.do("GET", fmt.Sprintf("/api/v1/channels/%d", ids["channel"]), tokB, nil, http.StatusOK, nil)
 	b.do("GET", fmt.Sprintf("/api/v1/files/%d", ids["file"]), tokB, nil, http.StatusOK, nil)
 	b.do("GET", fmt.Sprintf("/api/v1/teams/%d", ids["team"]), tokB, nil, http.StatusOK, nil)
+	var run struct{ Status string }
+	b.do("GET", fmt.Sprintf("/api/v1/flows/%d/runs/%d", ids["flow"], ids["run"]), tokB, nil, http.StatusOK, &run)
+	require.NotEqual(t, "stopped", run.Status)
 	var u chatcenter.User
 	b.do("GET", fmt.Sprintf("/api/v1/users/%d", agentB.ID), tokB, nil, http.StatusOK, &u)
 	require.True(t, u.Active)
 	// And A's lists show nothing of B.
 	require.Empty(t, b.inbox("", ""))
 	var l list[map[string]any]
-	for _, p := range []string{"/api/v1/contacts", "/api/v1/files", "/api/v1/snippets", "/api/v1/teams", "/api/v1/channels", "/api/v1/notifications"} {
+	for _, p := range []string{"/api/v1/contacts", "/api/v1/files", "/api/v1/snippets", "/api/v1/teams", "/api/v1/channels", "/api/v1/notifications", "/api/v1/shortcuts"} {
 		b.do("GET", p, "", nil, http.StatusOK, &l)
 		require.Empty(t, l.Items, p)
 	}

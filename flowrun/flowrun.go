@@ -66,6 +66,9 @@ type Enrollment struct {
 func (e *Enroller) Enroll(ctx context.Context, en Enrollment) (run dbsqlc.FlowRun, enrolled bool, err error) {
 	def, err := e.DB.Queries.FlowPublishedDefinition(ctx, dbsqlc.FlowPublishedDefinitionParams{WorkspaceID: en.WorkspaceID, ID: en.FlowID})
 	if db.IsNoRows(err) {
+		if _, err := e.DB.Queries.FlowGetByID(ctx, dbsqlc.FlowGetByIDParams{WorkspaceID: en.WorkspaceID, ID: en.FlowID}); err == nil {
+			return run, false, chatcenter.Errorf(chatcenter.ECONFLICT, "flow %d is not published", en.FlowID)
+		}
 		return run, false, chatcenter.Errorf(chatcenter.ENOTFOUND, "flow not found")
 	}
 	if err != nil {
@@ -100,6 +103,14 @@ func (e *Enroller) Enroll(ctx context.Context, en Enrollment) (run dbsqlc.FlowRu
 // insertRun records an enrollment unless it is skipped; when skipped it returns the contact's
 // active run in the flow if there is one.
 func insertRun(ctx context.Context, q *dbsqlc.Queries, en Enrollment, version int32, f flows.Flow) (dbsqlc.FlowRun, bool, error) {
+	status, err := q.FlowLockForEnroll(ctx, dbsqlc.FlowLockForEnrollParams{WorkspaceID: en.WorkspaceID, ID: en.FlowID})
+	if db.IsNoRows(err) || (err == nil && status != "published") {
+		// Stopped or deleted meanwhile: nobody enrolls any more.
+		return dbsqlc.FlowRun{}, false, nil
+	}
+	if err != nil {
+		return dbsqlc.FlowRun{}, false, err
+	}
 	vars := en.Variables
 	if vars == nil {
 		vars = map[string]string{}
@@ -169,19 +180,33 @@ func (e *Enroller) Stop(ctx context.Context, workspaceID, runID int64, reason st
 	if run.Status != StatusStarting && run.Status != StatusRunning {
 		return run, chatcenter.Errorf(chatcenter.ECONFLICT, "flow run %d already ended (%s)", runID, run.Status)
 	}
+	// Cancel first: if the engine cannot be reached the run stays active and can be stopped
+	// again, instead of being marked stopped while its steps go on.
+	err = e.Temporal.CancelWorkflow(ctx, workflows.FlowRunWorkflowID(run.ID), "")
+	var notFound *serviceerror.NotFound
+	if err != nil && !errors.As(err, &notFound) {
+		return run, fmt.Errorf("cancel flow run %d: %w", run.ID, err)
+	}
 	stopped, err := e.DB.Queries.FlowRunFinish(ctx, dbsqlc.FlowRunFinishParams{ID: run.ID, Status: StatusStopped, Error: &reason})
 	if db.IsNoRows(err) {
 		return run, chatcenter.Errorf(chatcenter.ECONFLICT, "flow run %d already ended", runID)
 	}
+	return stopped, err
+}
+
+// StopContact stops every active run of a contact (the contact is being deleted).
+func (e *Enroller) StopContact(ctx context.Context, workspaceID, contactID int64, reason string) error {
+	runs, err := e.DB.Queries.FlowRunsActiveForContact(ctx, dbsqlc.FlowRunsActiveForContactParams{WorkspaceID: workspaceID, ContactID: contactID})
 	if err != nil {
-		return run, err
+		return err
 	}
-	err = e.Temporal.CancelWorkflow(ctx, workflows.FlowRunWorkflowID(run.ID), "")
-	var notFound *serviceerror.NotFound
-	if err != nil && !errors.As(err, &notFound) {
-		return stopped, fmt.Errorf("cancel flow run %d: %w", run.ID, err)
+	var errs []error
+	for _, r := range runs {
+		if _, err := e.Stop(ctx, workspaceID, r.ID, reason); err != nil && chatcenter.ErrorCode(err) != chatcenter.ECONFLICT {
+			errs = append(errs, err)
+		}
 	}
-	return stopped, nil
+	return errors.Join(errs...)
 }
 
 // StopAll stops every active run of a flow (the flow was stopped or deleted).

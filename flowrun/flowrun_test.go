@@ -13,6 +13,7 @@ import (
 	"go.temporal.io/api/operatorservice/v1"
 	"go.temporal.io/server/temporaltest"
 
+	"github.com/chatcenterhq/chatcenter"
 	"github.com/chatcenterhq/chatcenter/db"
 	"github.com/chatcenterhq/chatcenter/db/dbsqlc"
 	"github.com/chatcenterhq/chatcenter/db/dbtest"
@@ -218,4 +219,24 @@ func TestSweepStartsStaleRuns(t *testing.T) {
 	require.NoError(t, err)
 	// Sweeping again is harmless (already started).
 	require.NoError(t, f.e.SweepOnce(f.ctx))
+}
+
+// TestDispatchSkipsStoppedFlows: an event queued before a flow was stopped enrolls nobody, and
+// enrolling in a flow that was never published is a conflict.
+func TestDispatchSkipsStoppedFlows(t *testing.T) {
+	f := newFixture(t)
+	id := f.flow(flows.Trigger{Type: flows.TriggerConversationOpened})
+	c := f.contact()
+	f.event("conversation.opened", c, map[string]any{"source": "contact"})
+	_, err := f.d.Pool.Exec(f.ctx, `UPDATE flows SET status = 'stopped' WHERE id = $1`, id)
+	require.NoError(t, err)
+	f.dispatchAll()
+	require.Empty(t, f.runs(id))
+	require.Equal(t, 0, f.queued())
+
+	draft := f.id(`INSERT INTO flows (workspace_id, name, draft, trigger_type) VALUES ($1, 'draft', '{}', 'manual') RETURNING id`, f.ws)
+	_, _, err = f.e.Enroll(f.ctx, Enrollment{WorkspaceID: f.ws, FlowID: draft, ContactID: c, OriginKey: "api:1"})
+	require.Equal(t, chatcenter.ECONFLICT, chatcenter.ErrorCode(err))
+	_, _, err = f.e.Enroll(f.ctx, Enrollment{WorkspaceID: f.ws, FlowID: draft + 1000, ContactID: c, OriginKey: "api:1"})
+	require.Equal(t, chatcenter.ENOTFOUND, chatcenter.ErrorCode(err))
 }

@@ -66,8 +66,10 @@ WHERE u.workspace_id = @workspace_id::bigint AND u.id = ANY(@ids::bigint[])
 UPDATE users SET last_auto_assigned_at = now() WHERE id = @id::bigint;
 
 -- name: AssignConversationSet :exec
+-- A team-scoped decision also files the conversation under the team (team 0 keeps its team).
 UPDATE conversations
 SET assignee_id = @user_id::bigint,
+    team_id = CASE WHEN @team_id::bigint > 0 THEN @team_id::bigint ELSE team_id END,
     first_assigned_at = COALESCE(first_assigned_at, now()),
     last_assigned_at = now()
 WHERE workspace_id = @workspace_id::bigint AND id = @id::bigint;

@@ -133,3 +133,13 @@ WHERE workspace_id = @workspace_id::bigint AND contact_id = sqlc.narg('contact_i
 -- name: AssignQueueDropByWaiter :exec
 DELETE FROM assignment_queue
 WHERE workspace_id = @workspace_id::bigint AND waiter_workflow_id = @waiter_workflow_id::text AND state = 'waiting';
+
+-- name: FlowLockForEnroll :one
+-- Taken by every enrollment before it records a run: stopping a flow updates this row, so a run
+-- is either recorded before the stop commits (and then stopped with the others) or sees it.
+SELECT status FROM flows WHERE workspace_id = @workspace_id::bigint AND id = @id::bigint FOR SHARE;
+
+-- name: FlowRunsActiveForContact :many
+SELECT * FROM flow_runs
+WHERE workspace_id = @workspace_id::bigint AND contact_id = @contact_id::bigint AND status IN ('starting', 'running')
+ORDER BY id;

@@ -620,7 +620,8 @@ func (r *flowRun) httpRequest(ctx workflow.Context, s flows.Step) (string, error
 		}
 		return fail(o.FailureNext, rootMessage(err))
 	}
-	if o.StatusVariable != "" {
+	if o.StatusVariable != "" && out.Status != 0 {
+		// No response (refused, timed out) leaves the status unset rather than "0".
 		r.st.Variables[o.StatusVariable] = strconv.Itoa(out.Status)
 	}
 	fields := map[string]string{}

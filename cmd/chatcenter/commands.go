@@ -15,6 +15,7 @@ import (
 	"github.com/chatcenterhq/chatcenter/api"
 	"github.com/chatcenterhq/chatcenter/db"
 	"github.com/chatcenterhq/chatcenter/devserver"
+	"github.com/chatcenterhq/chatcenter/flowrun"
 	"github.com/chatcenterhq/chatcenter/realtime"
 	"github.com/chatcenterhq/chatcenter/secret"
 	"github.com/chatcenterhq/chatcenter/worker"
@@ -88,7 +89,7 @@ func runDev(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	defer events.Close()
 	srv := &api.Server{DB: d, Temporal: tc, Box: box, Log: log, PublicURL: cfg.PublicURL, LocalURL: apiURL,
 		TemporalUIURL: uiURL, TokenTTL: cfg.TokenTTL, Storage: files.store, MaxUpload: files.maxUpload, FileLinkKey: files.linkKey,
-		Events: events, TrustedProxies: cfg.TrustedProxies}
+		Events: events, TrustedProxies: cfg.TrustedProxies, Flows: &flowrun.Enroller{DB: d, Temporal: tc, Log: log}}
 	if srv.Mailer, err = openMailer(cfg, log); err != nil {
 		return err
 	}
@@ -156,7 +157,8 @@ func runServe(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 		return err
 	}
 	srv := &api.Server{DB: dp.db, Temporal: dp.tc, Box: dp.box, Log: dp.log, PublicURL: cfg.PublicURL, LocalURL: local, TokenTTL: cfg.TokenTTL,
-		Storage: files.store, MaxUpload: files.maxUpload, FileLinkKey: files.linkKey, Events: events, TrustedProxies: cfg.TrustedProxies}
+		Storage: files.store, MaxUpload: files.maxUpload, FileLinkKey: files.linkKey, Events: events, TrustedProxies: cfg.TrustedProxies,
+		Flows: &flowrun.Enroller{DB: dp.db, Temporal: dp.tc, Log: dp.log}}
 	if srv.Mailer, err = openMailer(cfg, dp.log); err != nil {
 		return err
 	}

@@ -128,19 +128,27 @@ func (q *Queries) AssignConversationLock(ctx context.Context, arg AssignConversa
 const assignConversationSet = `-- name: AssignConversationSet :exec
 UPDATE conversations
 SET assignee_id = $1::bigint,
+    team_id = CASE WHEN $2::bigint > 0 THEN $2::bigint ELSE team_id END,
     first_assigned_at = COALESCE(first_assigned_at, now()),
     last_assigned_at = now()
-WHERE workspace_id = $2::bigint AND id = $3::bigint
+WHERE workspace_id = $3::bigint AND id = $4::bigint
 `
 
 type AssignConversationSetParams struct {
 	UserID      int64
+	TeamID      int64
 	WorkspaceID int64
 	ID          int64
 }
 
+// A team-scoped decision also files the conversation under the team (team 0 keeps its team).
 func (q *Queries) AssignConversationSet(ctx context.Context, arg AssignConversationSetParams) error {
-	_, err := q.db.Exec(ctx, assignConversationSet, arg.UserID, arg.WorkspaceID, arg.ID)
+	_, err := q.db.Exec(ctx, assignConversationSet,
+		arg.UserID,
+		arg.TeamID,
+		arg.WorkspaceID,
+		arg.ID,
+	)
 	return err
 }
 

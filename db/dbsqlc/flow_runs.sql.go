@@ -113,6 +113,24 @@ func (q *Queries) FlowByWebhookToken(ctx context.Context, webhookToken string) (
 	return i, err
 }
 
+const flowLockForEnroll = `-- name: FlowLockForEnroll :one
+SELECT status FROM flows WHERE workspace_id = $1::bigint AND id = $2::bigint FOR SHARE
+`
+
+type FlowLockForEnrollParams struct {
+	WorkspaceID int64
+	ID          int64
+}
+
+// Taken by every enrollment before it records a run: stopping a flow updates this row, so a run
+// is either recorded before the stop commits (and then stopped with the others) or sees it.
+func (q *Queries) FlowLockForEnroll(ctx context.Context, arg FlowLockForEnrollParams) (string, error) {
+	row := q.db.QueryRow(ctx, flowLockForEnroll, arg.WorkspaceID, arg.ID)
+	var status string
+	err := row.Scan(&status)
+	return status, err
+}
+
 const flowPublishedDefinition = `-- name: FlowPublishedDefinition :one
 SELECT f.id, f.workspace_id, f.name, f.status, f.trigger_type, f.published_version, v.definition
 FROM flows f JOIN flow_versions v ON v.flow_id = f.id AND v.version = f.published_version
@@ -481,6 +499,55 @@ type FlowRunSetStepParams struct {
 func (q *Queries) FlowRunSetStep(ctx context.Context, arg FlowRunSetStepParams) error {
 	_, err := q.db.Exec(ctx, flowRunSetStep, arg.CurrentStep, arg.Error, arg.ID)
 	return err
+}
+
+const flowRunsActiveForContact = `-- name: FlowRunsActiveForContact :many
+SELECT id, workspace_id, flow_id, version, contact_id, trigger_type, origin_key, variables, conversation_id, started_by, parent_run_id, status, current_step, error, created_at, updated_at, ended_at FROM flow_runs
+WHERE workspace_id = $1::bigint AND contact_id = $2::bigint AND status IN ('starting', 'running')
+ORDER BY id
+`
+
+type FlowRunsActiveForContactParams struct {
+	WorkspaceID int64
+	ContactID   int64
+}
+
+func (q *Queries) FlowRunsActiveForContact(ctx context.Context, arg FlowRunsActiveForContactParams) ([]FlowRun, error) {
+	rows, err := q.db.Query(ctx, flowRunsActiveForContact, arg.WorkspaceID, arg.ContactID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []FlowRun{}
+	for rows.Next() {
+		var i FlowRun
+		if err := rows.Scan(
+			&i.ID,
+			&i.WorkspaceID,
+			&i.FlowID,
+			&i.Version,
+			&i.ContactID,
+			&i.TriggerType,
+			&i.OriginKey,
+			&i.Variables,
+			&i.ConversationID,
+			&i.StartedBy,
+			&i.ParentRunID,
+			&i.Status,
+			&i.CurrentStep,
+			&i.Error,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+			&i.EndedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const flowRunsActiveForFlow = `-- name: FlowRunsActiveForFlow :many
