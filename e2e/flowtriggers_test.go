@@ -394,7 +394,7 @@ func TestFlowTrigger_HTTPRequestInternalAddressRefused(t *testing.T) {
 	trigWaitEnded(b, flowID, ct.ID, 1)
 	got := tplContact(b, ct.ID)
 	require.Contains(t, got.Tags, "http_failed")
-	require.Equal(t, "status 0", got.CustomFields["last_status"], "no answer: the status variable is 0")
+	require.Equal(t, "status none", got.CustomFields["last_status"], "no answer: the status variable stays unset")
 	require.NotContains(t, got.CustomFields, "order_ref")
 	require.Empty(t, api.requests(), "the request never left")
 }
