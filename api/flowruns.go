@@ -67,7 +67,7 @@ type flowRunView struct {
 	CreatedAt      time.Time  `json:"created_at"`
 	UpdatedAt      time.Time  `json:"updated_at"`
 	EndedAt        *time.Time `json:"ended_at"`
-	// WorkflowID is the run's Temporal workflow (flow-run-{id}).
+	// WorkflowID is the run's Temporal workflow (flow-{flow}-{contact}-{run}).
 	WorkflowID string `json:"workflow_id"`
 }
 
@@ -94,7 +94,7 @@ func toFlowRunView(r dbsqlc.FlowRun) flowRunView {
 		ID: r.ID, FlowID: r.FlowID, Version: r.Version, ContactID: r.ContactID, TriggerType: r.TriggerType, Status: r.Status,
 		CurrentStep: r.CurrentStep, Error: r.Error, StartedBy: r.StartedBy, ParentRunID: r.ParentRunID,
 		ConversationID: r.ConversationID, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, EndedAt: r.EndedAt,
-		WorkflowID: workflows.FlowRunWorkflowID(r.ID),
+		WorkflowID: workflows.FlowRunWorkflowID(r.FlowID, r.ContactID, r.ID),
 	}
 }
 

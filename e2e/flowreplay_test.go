@@ -62,7 +62,7 @@ func TestFlowRunHistoryReplays(t *testing.T) {
 	require.True(t, slices.Contains(ct.Tags, "large"), "tags %v", ct.Tags)
 
 	ctx := context.Background()
-	id := workflows.FlowRunWorkflowID(run.ID)
+	id := workflows.FlowRunWorkflowID(run.FlowID, run.ContactID, run.ID)
 	b.eventually("flow run workflow completed", func() bool {
 		desc, err := b.temporal.DescribeWorkflowExecution(ctx, id, "")
 		require.NoError(t, err)

@@ -99,8 +99,16 @@ func frStart(b *bundle, flowID, contactID int64, vars map[string]string, key str
 // frWorkflowStatus waits for the run's workflow to reach status.
 func frWorkflowStatus(b *bundle, runID int64, want enumspb.WorkflowExecutionStatus) {
 	b.t.Helper()
+	run, err := b.db.FlowRunGetByID(context.Background(), runID)
+	require.NoError(b.t, err)
+	frWorkflowIDStatus(b, workflows.FlowRunWorkflowID(run.FlowID, run.ContactID, run.ID), want)
+}
+
+// frWorkflowIDStatus waits for the workflow to reach status.
+func frWorkflowIDStatus(b *bundle, workflowID string, want enumspb.WorkflowExecutionStatus) {
+	b.t.Helper()
 	b.eventually("workflow "+want.String(), func() bool {
-		desc, err := b.temporal.DescribeWorkflowExecution(context.Background(), workflows.FlowRunWorkflowID(runID), "")
+		desc, err := b.temporal.DescribeWorkflowExecution(context.Background(), workflowID, "")
 		require.NoError(b.t, err)
 		return desc.GetWorkflowExecutionInfo().GetStatus() == want
 	})
@@ -150,7 +158,7 @@ func TestManualTriggerRunCompletes(t *testing.T) {
 	started := frStart(b, flowID, ct.ID, map[string]string{"surname": "Lee"}, "order-1", http.StatusAccepted)
 	require.True(t, started.Enrolled)
 	require.NotNil(t, started.Run)
-	require.Equal(t, fmt.Sprintf("flow-run-%d", started.Run.ID), started.Run.WorkflowID)
+	require.Equal(t, fmt.Sprintf("flow-%d-%d-%d", flowID, ct.ID, started.Run.ID), started.Run.WorkflowID)
 	require.Equal(t, "manual", started.Run.TriggerType)
 	require.Equal(t, b.owner.ID, *started.Run.StartedBy)
 	run := frWaitRun(b, flowID, started.Run.ID, "completed", "")
@@ -254,7 +262,7 @@ func TestFlowRunsStop(t *testing.T) {
 	doomed := frStart(b, other, bo.ID, nil, "", http.StatusAccepted)
 	frWaitRun(b, other, doomed.Run.ID, "running", "wait")
 	b.do("DELETE", fmt.Sprintf("/api/v1/flows/%d", other), "", nil, http.StatusNoContent, nil)
-	frWorkflowStatus(b, doomed.Run.ID, enumspb.WORKFLOW_EXECUTION_STATUS_CANCELED)
+	frWorkflowIDStatus(b, workflows.FlowRunWorkflowID(other, bo.ID, doomed.Run.ID), enumspb.WORKFLOW_EXECUTION_STATUS_CANCELED)
 	b.do("GET", fmt.Sprintf("/api/v1/flows/%d/runs/%d", other, doomed.Run.ID), "", nil, http.StatusNotFound, nil)
 }
 

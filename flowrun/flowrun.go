@@ -1,5 +1,5 @@
 // Package flowrun enrolls contacts in flows: it records each enrollment in flow_runs and starts
-// its workflow (flow-run-{id}), dispatches the events that trigger flows, and stops runs.
+// its workflow (flow-{flowID}-{contactID}-{runID}), dispatches the events that trigger flows, and stops runs.
 //
 // Every enrollment is recorded before its workflow starts, under a key naming what caused it
 // (the event, the parent run's step, the shortcut or webhook call), so a retried cause never
@@ -153,7 +153,7 @@ func (e *Enroller) Start(ctx context.Context, run dbsqlc.FlowRun, flowName strin
 // with a summary naming both in the Temporal UI.
 func StartOptions(run dbsqlc.FlowRun, flowName string) client.StartWorkflowOptions {
 	return client.StartWorkflowOptions{
-		ID:        workflows.FlowRunWorkflowID(run.ID),
+		ID:        workflows.FlowRunWorkflowID(run.FlowID, run.ContactID, run.ID),
 		TaskQueue: workflows.TaskQueue,
 		TypedSearchAttributes: temporal.NewSearchAttributes(
 			workflows.SAWorkspaceID.ValueSet(strconv.FormatInt(run.WorkspaceID, 10)),
@@ -182,7 +182,7 @@ func (e *Enroller) Stop(ctx context.Context, workspaceID, runID int64, reason st
 	}
 	// Cancel first: if the engine cannot be reached the run stays active and can be stopped
 	// again, instead of being marked stopped while its steps go on.
-	err = e.Temporal.CancelWorkflow(ctx, workflows.FlowRunWorkflowID(run.ID), "")
+	err = e.Temporal.CancelWorkflow(ctx, workflows.FlowRunWorkflowID(run.FlowID, run.ContactID, run.ID), "")
 	var notFound *serviceerror.NotFound
 	if err != nil && !errors.As(err, &notFound) {
 		return run, fmt.Errorf("cancel flow run %d: %w", run.ID, err)

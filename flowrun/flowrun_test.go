@@ -120,7 +120,7 @@ func TestDispatchEnrollsOncePerEvent(t *testing.T) {
 
 	run := f.runs(a)[0]
 	require.Equal(t, StatusRunning, run.Status)
-	desc, err := f.e.Temporal.DescribeWorkflowExecution(f.ctx, workflows.FlowRunWorkflowID(run.ID), "")
+	desc, err := f.e.Temporal.DescribeWorkflowExecution(f.ctx, workflows.FlowRunWorkflowID(run.FlowID, run.ContactID, run.ID), "")
 	require.NoError(t, err)
 	require.Equal(t, enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING, desc.WorkflowExecutionInfo.Status)
 	sa := desc.WorkflowExecutionInfo.SearchAttributes.GetIndexedFields()
@@ -162,7 +162,7 @@ func TestDispatchSkipsEnrolledAndOnce(t *testing.T) {
 	_, err := f.e.Stop(f.ctx, f.ws, f.runs(onceID)[0].ID, "again")
 	require.Error(t, err)
 	// No worker runs here: the cancellation is requested in the run's history.
-	iter := f.e.Temporal.GetWorkflowHistory(f.ctx, workflows.FlowRunWorkflowID(f.runs(onceID)[0].ID), "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	iter := f.e.Temporal.GetWorkflowHistory(f.ctx, workflows.FlowRunWorkflowID(onceID, c, f.runs(onceID)[0].ID), "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 	requested := false
 	for iter.HasNext() {
 		ev, err := iter.Next()
@@ -215,7 +215,7 @@ func TestSweepStartsStaleRuns(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, f.e.SweepOnce(f.ctx))
 	require.Equal(t, StatusRunning, f.runs(id)[0].Status)
-	_, err = f.e.Temporal.DescribeWorkflowExecution(f.ctx, workflows.FlowRunWorkflowID(run.ID), "")
+	_, err = f.e.Temporal.DescribeWorkflowExecution(f.ctx, workflows.FlowRunWorkflowID(run.FlowID, run.ContactID, run.ID), "")
 	require.NoError(t, err)
 	// Sweeping again is harmless (already started).
 	require.NoError(t, f.e.SweepOnce(f.ctx))

@@ -22,8 +22,11 @@ const (
 	QueryFlowRun = "flow-run"
 )
 
-// FlowRunWorkflowID is the workflow ID of one enrollment.
-func FlowRunWorkflowID(runID int64) string { return fmt.Sprintf("flow-run-%d", runID) }
+// FlowRunWorkflowID is the workflow ID of one enrollment: the flow, the contact and the run
+// (flow_runs.id, one per triggering event and flow), readable and free of personal data.
+func FlowRunWorkflowID(flowID, contactID, runID int64) string {
+	return fmt.Sprintf("flow-%d-%d-%d", flowID, contactID, runID)
+}
 
 // FlowAnswerSignal carries the contact's message to a waiting run.
 type FlowAnswerSignal struct {
