@@ -476,7 +476,7 @@ func (a *Activities) FlowUpdateContact(ctx context.Context, in FlowContactInput)
 				}
 			}
 		}
-		return ch.save(ctx, q, in.WorkspaceID)
+		return ch.save(ctx, q, in.WorkspaceID, in.RunID)
 	})
 	return domainError(err)
 }

@@ -144,12 +144,13 @@ func (c *contactChange) setField(ctx context.Context, q *dbsqlc.Queries, workspa
 	return err
 }
 
-// save writes the contact and its events when anything changed.
-func (c *contactChange) save(ctx context.Context, q *dbsqlc.Queries, workspaceID int64) error {
+// save writes the contact and its events when anything changed. runID names the flow run that
+// made the change in each event, so flows it triggers know their cause (flowrun.MaxDepth).
+func (c *contactChange) save(ctx context.Context, q *dbsqlc.Queries, workspaceID, runID int64) error {
 	old := c.orig()
 	var events []db.Event
 	field := func(name string, was, now any, custom bool) {
-		p := map[string]any{"field": name, "old": was, "new": now, "source": "workflow"}
+		p := map[string]any{"field": name, "old": was, "new": now, "source": "workflow", "run_id": runID}
 		if custom {
 			p["custom"] = true
 		}
@@ -184,12 +185,12 @@ func (c *contactChange) save(ctx context.Context, q *dbsqlc.Queries, workspaceID
 	}
 	for _, t := range c.tags {
 		if !slices.Contains(old.Tags, t) {
-			events = append(events, db.Event{Type: "contact.tag_added", Payload: map[string]any{"tag": t, "source": "workflow"}})
+			events = append(events, db.Event{Type: "contact.tag_added", Payload: map[string]any{"tag": t, "source": "workflow", "run_id": runID}})
 		}
 	}
 	for _, t := range old.Tags {
 		if !slices.Contains(c.tags, t) {
-			events = append(events, db.Event{Type: "contact.tag_removed", Payload: map[string]any{"tag": t, "source": "workflow"}})
+			events = append(events, db.Event{Type: "contact.tag_removed", Payload: map[string]any{"tag": t, "source": "workflow", "run_id": runID}})
 		}
 	}
 	if len(events) == 0 {

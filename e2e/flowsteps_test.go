@@ -6,10 +6,12 @@ import (
 	"net/http"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/chatcenterhq/chatcenter/db/dbsqlc"
+	"github.com/chatcenterhq/chatcenter/flowrun"
 	"github.com/chatcenterhq/chatcenter/flows"
 )
 
@@ -124,4 +126,38 @@ func TestFlowStepsChannelContent(t *testing.T) {
 	b.postUpdate(chID, textUpdate(1, 1, "hello"), http.StatusOK)
 	stepsWaitRun(b, flowID, "completed")
 	require.Equal(t, []string{"Telegram text for Test Firstname"}, stepsSentTexts(b))
+}
+
+// TestFlowStepsLoopBetweenFlowsStops: two flows that trigger each other through tags (ping adds
+// pong, pong adds ping) stop after flowrun.MaxDepth runs led to one another.
+func TestFlowStepsLoopBetweenFlowsStops(t *testing.T) {
+	b := setup(t)
+	swap := func(from, to string) flows.Flow {
+		return flows.Flow{
+			Trigger: flows.Trigger{Type: flows.TriggerContactTagUpdated, Next: "remove",
+				ContactTagUpdated: &flows.ContactTagUpdatedTrigger{Action: "added", Tags: []string{from}}},
+			Steps: []flows.Step{
+				{ID: "remove", Type: flows.StepUpdateContactTag, Next: "add", UpdateContactTag: &flows.UpdateContactTag{Action: "remove", Tags: []string{from}}},
+				{ID: "add", Type: flows.StepUpdateContactTag, UpdateContactTag: &flows.UpdateContactTag{Action: "add", Tags: []string{to}}},
+			},
+		}
+	}
+	ping := stepsPublish(b, "Ping", swap("ping", "pong"))
+	pong := stepsPublish(b, "Pong", swap("pong", "ping"))
+	ct := trigContact(b, map[string]any{"first_name": "Ana"})
+	trigTags(b, ct.ID, "POST", "ping")
+
+	total := func() int { return len(stepsRuns(b, ping)) + len(stepsRuns(b, pong)) }
+	b.eventually("the chain to reach its depth", func() bool { return total() == flowrun.MaxDepth+1 })
+	// The last run's change starts nothing more.
+	time.Sleep(2 * time.Second)
+	require.Equal(t, flowrun.MaxDepth+1, total())
+	depths := map[int32]bool{}
+	for _, r := range append(stepsRuns(b, ping), stepsRuns(b, pong)...) {
+		depths[r.Depth] = true
+		if r.Depth > 0 {
+			require.NotNil(t, r.ParentRunID)
+		}
+	}
+	require.Len(t, depths, flowrun.MaxDepth+1)
 }

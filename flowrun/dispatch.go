@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/chatcenterhq/chatcenter/db"
 	"github.com/chatcenterhq/chatcenter/db/dbsqlc"
 	"github.com/chatcenterhq/chatcenter/flows"
 )
@@ -92,6 +93,23 @@ func Match(t flows.Trigger, e Event) (map[string]string, bool) {
 	return nil, false
 }
 
+// causeOf finds the run whose step wrote the event (its payload names it) and the depth a run it
+// triggers would have.
+func causeOf(ctx context.Context, q *dbsqlc.Queries, e Event) (parentRunID int64, depth int, err error) {
+	id, ok := e.Payload["run_id"].(float64)
+	if !ok || id <= 0 {
+		return 0, 0, nil
+	}
+	parent, err := q.FlowRunGetByID(ctx, int64(id))
+	if db.IsNoRows(err) {
+		return 0, 1, nil
+	}
+	if err != nil {
+		return 0, 0, err
+	}
+	return parent.ID, int(parent.Depth) + 1, nil
+}
+
 // triggerTypeOf maps an event type to the trigger type it may fire.
 func triggerTypeOf(eventType string) string {
 	switch eventType {
@@ -159,9 +177,17 @@ func (e *Enroller) DispatchOnce(ctx context.Context) (int, error) {
 					if !ok {
 						continue
 					}
+					parent, depth, err := causeOf(ctx, q, ev)
+					if err != nil {
+						return err
+					}
+					if depth > MaxDepth {
+						e.Log.Warn("flow not started: too many flows led to this event", "flow", fl.ID, "contact", ev.ContactID, "event", ev.ID, "depth", depth)
+						continue
+					}
 					run, inserted, err := insertRun(ctx, q, Enrollment{
 						WorkspaceID: ev.WorkspaceID, FlowID: fl.ID, ContactID: ev.ContactID, OriginKey: fmt.Sprintf("event:%d", ev.ID),
-						Variables: vars, ConversationID: ev.ConversationID,
+						Variables: vars, ConversationID: ev.ConversationID, ParentRunID: parent, Depth: depth,
 					}, *fl.PublishedVersion, f)
 					if err != nil {
 						return err

@@ -11,6 +11,7 @@ import (
 	"github.com/chatcenterhq/chatcenter"
 	"github.com/chatcenterhq/chatcenter/activities"
 	"github.com/chatcenterhq/chatcenter/assign"
+	"github.com/chatcenterhq/chatcenter/db"
 	"github.com/chatcenterhq/chatcenter/flows"
 	"github.com/chatcenterhq/chatcenter/workflows"
 )
@@ -88,9 +89,21 @@ func (e Engine) Changed(ctx context.Context, contactID int64) error {
 
 // Enroll runs Trigger Another Flow: the target must be published with a manual trigger.
 func (e Engine) Enroll(ctx context.Context, in activities.FlowEnrollInput) (activities.FlowEnrollResult, error) {
+	depth := 0
+	if in.ParentRunID != 0 {
+		parent, err := e.DB.Queries.FlowRunGetByID(ctx, in.ParentRunID)
+		if err != nil && !db.IsNoRows(err) {
+			return activities.FlowEnrollResult{}, err
+		}
+		depth = int(parent.Depth) + 1
+	}
+	if depth > MaxDepth {
+		return activities.FlowEnrollResult{}, chatcenter.Errorf(chatcenter.ECONFLICT,
+			"%d flows already led to this one: flows that start each other are stopped at this depth", depth)
+	}
 	run, enrolled, err := e.Enroller.Enroll(ctx, Enrollment{
 		WorkspaceID: in.WorkspaceID, FlowID: in.FlowID, ContactID: in.ContactID, OriginKey: in.OriginKey,
-		TriggerType: flows.TriggerManual, Variables: in.Variables, ParentRunID: in.ParentRunID,
+		TriggerType: flows.TriggerManual, Variables: in.Variables, ParentRunID: in.ParentRunID, Depth: depth,
 	})
 	return activities.FlowEnrollResult{RunID: run.ID, Enrolled: enrolled}, err
 }

@@ -37,6 +37,11 @@ const (
 	StatusStopped   = "stopped"
 )
 
+// MaxDepth is how long a chain of runs may get: a run whose tag or field change triggers another
+// flow, or whose Trigger Another Flow step starts one, passes its depth on plus one. Deeper runs
+// are not started, so flows that trigger each other stop instead of looping for ever.
+const MaxDepth = 5
+
 // Enroller records and starts flow runs.
 type Enroller struct {
 	DB       *db.DB
@@ -57,6 +62,8 @@ type Enrollment struct {
 	ConversationID int64
 	StartedBy      int64
 	ParentRunID    int64
+	// Depth is the number of runs that led to this one (see MaxDepth).
+	Depth int
 }
 
 // Enroll records the run and starts its workflow. It returns the run and whether it was
@@ -123,7 +130,7 @@ func insertRun(ctx context.Context, q *dbsqlc.Queries, en Enrollment, version in
 		WorkspaceID: en.WorkspaceID, FlowID: en.FlowID, Version: version, ContactID: en.ContactID,
 		TriggerType: f.Trigger.Type, OriginKey: en.OriginKey, Variables: raw,
 		ConversationID: ptr(en.ConversationID), StartedBy: ptr(en.StartedBy), ParentRunID: ptr(en.ParentRunID),
-		Once: f.Trigger.TriggerOncePerContact,
+		Once: f.Trigger.TriggerOncePerContact, Depth: int32(en.Depth),
 	})
 	if db.IsNoRows(err) {
 		active, err := q.FlowRunActiveForContact(ctx, dbsqlc.FlowRunActiveForContactParams{WorkspaceID: en.WorkspaceID, FlowID: en.FlowID, ContactID: en.ContactID})

@@ -3,6 +3,7 @@ package flowrun
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"sync"
@@ -239,4 +240,27 @@ func TestDispatchSkipsStoppedFlows(t *testing.T) {
 	require.Equal(t, chatcenter.ECONFLICT, chatcenter.ErrorCode(err))
 	_, _, err = f.e.Enroll(f.ctx, Enrollment{WorkspaceID: f.ws, FlowID: draft + 1000, ContactID: c, OriginKey: "api:1"})
 	require.Equal(t, chatcenter.ENOTFOUND, chatcenter.ErrorCode(err))
+}
+
+// TestDispatchDepth: an event written by a run's step enrolls with that run as parent, one level
+// deeper; beyond MaxDepth nothing is enrolled.
+func TestDispatchDepth(t *testing.T) {
+	f := newFixture(t)
+	id := f.flow(flows.Trigger{Type: flows.TriggerContactTagUpdated, ContactTagUpdated: &flows.ContactTagUpdatedTrigger{Action: "added", Tags: []string{"x"}}})
+	other := f.flow(flows.Trigger{Type: flows.TriggerManual})
+	parentAt := func(depth int) int64 {
+		c := f.contact()
+		return f.id(`INSERT INTO flow_runs (workspace_id, flow_id, version, contact_id, trigger_type, origin_key, status, depth)
+			VALUES ($1, $2, 1, $3, 'manual', $4, 'running', $5) RETURNING id`, f.ws, other, c, fmt.Sprintf("test:%d", depth), depth)
+	}
+	shallow, deep := parentAt(MaxDepth-1), parentAt(MaxDepth)
+	a, b := f.contact(), f.contact()
+	f.event("contact.tag_added", a, map[string]any{"tag": "x", "run_id": shallow})
+	f.event("contact.tag_added", b, map[string]any{"tag": "x", "run_id": deep})
+	f.dispatchAll()
+	runs := f.runs(id)
+	require.Len(t, runs, 1, "the event of a run at the maximum depth starts nothing")
+	require.Equal(t, a, runs[0].ContactID)
+	require.Equal(t, int32(MaxDepth), runs[0].Depth)
+	require.Equal(t, shallow, *runs[0].ParentRunID)
 }

@@ -2,10 +2,10 @@
 -- Records an enrollment unless the contact is already in the flow, the origin was already
 -- dispatched, or (once) the contact was ever enrolled; no row means skipped.
 INSERT INTO flow_runs (workspace_id, flow_id, version, contact_id, trigger_type, origin_key, variables,
-                       conversation_id, started_by, parent_run_id)
+                       conversation_id, started_by, parent_run_id, depth)
 SELECT @workspace_id::bigint, @flow_id::bigint, @version::int, @contact_id::bigint, @trigger_type::text,
        @origin_key::text, @variables::jsonb, sqlc.narg('conversation_id')::bigint, sqlc.narg('started_by')::bigint,
-       sqlc.narg('parent_run_id')::bigint
+       sqlc.narg('parent_run_id')::bigint, @depth::int
 WHERE NOT (@once::boolean AND EXISTS (
     SELECT 1 FROM flow_runs r WHERE r.flow_id = @flow_id::bigint AND r.contact_id = @contact_id::bigint))
 ON CONFLICT DO NOTHING

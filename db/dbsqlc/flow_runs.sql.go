@@ -168,7 +168,7 @@ func (q *Queries) FlowPublishedDefinition(ctx context.Context, arg FlowPublished
 }
 
 const flowRunActiveForContact = `-- name: FlowRunActiveForContact :one
-SELECT id, workspace_id, flow_id, version, contact_id, trigger_type, origin_key, variables, conversation_id, started_by, parent_run_id, status, current_step, error, created_at, updated_at, ended_at FROM flow_runs
+SELECT id, workspace_id, flow_id, version, contact_id, trigger_type, origin_key, variables, conversation_id, started_by, parent_run_id, depth, status, current_step, error, created_at, updated_at, ended_at FROM flow_runs
 WHERE workspace_id = $1::bigint AND flow_id = $2::bigint AND contact_id = $3::bigint
   AND status IN ('starting', 'running')
 `
@@ -194,6 +194,7 @@ func (q *Queries) FlowRunActiveForContact(ctx context.Context, arg FlowRunActive
 		&i.ConversationID,
 		&i.StartedBy,
 		&i.ParentRunID,
+		&i.Depth,
 		&i.Status,
 		&i.CurrentStep,
 		&i.Error,
@@ -208,7 +209,7 @@ const flowRunFinish = `-- name: FlowRunFinish :one
 UPDATE flow_runs SET status = $1::text, error = $2::text,
     current_step = coalesce($3::text, current_step), updated_at = now(), ended_at = now()
 WHERE id = $4::bigint AND status IN ('starting', 'running')
-RETURNING id, workspace_id, flow_id, version, contact_id, trigger_type, origin_key, variables, conversation_id, started_by, parent_run_id, status, current_step, error, created_at, updated_at, ended_at
+RETURNING id, workspace_id, flow_id, version, contact_id, trigger_type, origin_key, variables, conversation_id, started_by, parent_run_id, depth, status, current_step, error, created_at, updated_at, ended_at
 `
 
 type FlowRunFinishParams struct {
@@ -239,6 +240,7 @@ func (q *Queries) FlowRunFinish(ctx context.Context, arg FlowRunFinishParams) (F
 		&i.ConversationID,
 		&i.StartedBy,
 		&i.ParentRunID,
+		&i.Depth,
 		&i.Status,
 		&i.CurrentStep,
 		&i.Error,
@@ -250,7 +252,7 @@ func (q *Queries) FlowRunFinish(ctx context.Context, arg FlowRunFinishParams) (F
 }
 
 const flowRunGet = `-- name: FlowRunGet :one
-SELECT id, workspace_id, flow_id, version, contact_id, trigger_type, origin_key, variables, conversation_id, started_by, parent_run_id, status, current_step, error, created_at, updated_at, ended_at FROM flow_runs WHERE workspace_id = $1::bigint AND id = $2::bigint
+SELECT id, workspace_id, flow_id, version, contact_id, trigger_type, origin_key, variables, conversation_id, started_by, parent_run_id, depth, status, current_step, error, created_at, updated_at, ended_at FROM flow_runs WHERE workspace_id = $1::bigint AND id = $2::bigint
 `
 
 type FlowRunGetParams struct {
@@ -273,6 +275,7 @@ func (q *Queries) FlowRunGet(ctx context.Context, arg FlowRunGetParams) (FlowRun
 		&i.ConversationID,
 		&i.StartedBy,
 		&i.ParentRunID,
+		&i.Depth,
 		&i.Status,
 		&i.CurrentStep,
 		&i.Error,
@@ -284,7 +287,7 @@ func (q *Queries) FlowRunGet(ctx context.Context, arg FlowRunGetParams) (FlowRun
 }
 
 const flowRunGetByID = `-- name: FlowRunGetByID :one
-SELECT id, workspace_id, flow_id, version, contact_id, trigger_type, origin_key, variables, conversation_id, started_by, parent_run_id, status, current_step, error, created_at, updated_at, ended_at FROM flow_runs WHERE id = $1::bigint
+SELECT id, workspace_id, flow_id, version, contact_id, trigger_type, origin_key, variables, conversation_id, started_by, parent_run_id, depth, status, current_step, error, created_at, updated_at, ended_at FROM flow_runs WHERE id = $1::bigint
 `
 
 func (q *Queries) FlowRunGetByID(ctx context.Context, id int64) (FlowRun, error) {
@@ -302,6 +305,7 @@ func (q *Queries) FlowRunGetByID(ctx context.Context, id int64) (FlowRun, error)
 		&i.ConversationID,
 		&i.StartedBy,
 		&i.ParentRunID,
+		&i.Depth,
 		&i.Status,
 		&i.CurrentStep,
 		&i.Error,
@@ -313,7 +317,7 @@ func (q *Queries) FlowRunGetByID(ctx context.Context, id int64) (FlowRun, error)
 }
 
 const flowRunGetByOrigin = `-- name: FlowRunGetByOrigin :one
-SELECT id, workspace_id, flow_id, version, contact_id, trigger_type, origin_key, variables, conversation_id, started_by, parent_run_id, status, current_step, error, created_at, updated_at, ended_at FROM flow_runs WHERE flow_id = $1::bigint AND origin_key = $2::text
+SELECT id, workspace_id, flow_id, version, contact_id, trigger_type, origin_key, variables, conversation_id, started_by, parent_run_id, depth, status, current_step, error, created_at, updated_at, ended_at FROM flow_runs WHERE flow_id = $1::bigint AND origin_key = $2::text
 `
 
 type FlowRunGetByOriginParams struct {
@@ -336,6 +340,7 @@ func (q *Queries) FlowRunGetByOrigin(ctx context.Context, arg FlowRunGetByOrigin
 		&i.ConversationID,
 		&i.StartedBy,
 		&i.ParentRunID,
+		&i.Depth,
 		&i.Status,
 		&i.CurrentStep,
 		&i.Error,
@@ -348,14 +353,14 @@ func (q *Queries) FlowRunGetByOrigin(ctx context.Context, arg FlowRunGetByOrigin
 
 const flowRunInsert = `-- name: FlowRunInsert :one
 INSERT INTO flow_runs (workspace_id, flow_id, version, contact_id, trigger_type, origin_key, variables,
-                       conversation_id, started_by, parent_run_id)
+                       conversation_id, started_by, parent_run_id, depth)
 SELECT $1::bigint, $2::bigint, $3::int, $4::bigint, $5::text,
        $6::text, $7::jsonb, $8::bigint, $9::bigint,
-       $10::bigint
-WHERE NOT ($11::boolean AND EXISTS (
+       $10::bigint, $11::int
+WHERE NOT ($12::boolean AND EXISTS (
     SELECT 1 FROM flow_runs r WHERE r.flow_id = $2::bigint AND r.contact_id = $4::bigint))
 ON CONFLICT DO NOTHING
-RETURNING id, workspace_id, flow_id, version, contact_id, trigger_type, origin_key, variables, conversation_id, started_by, parent_run_id, status, current_step, error, created_at, updated_at, ended_at
+RETURNING id, workspace_id, flow_id, version, contact_id, trigger_type, origin_key, variables, conversation_id, started_by, parent_run_id, depth, status, current_step, error, created_at, updated_at, ended_at
 `
 
 type FlowRunInsertParams struct {
@@ -369,6 +374,7 @@ type FlowRunInsertParams struct {
 	ConversationID *int64
 	StartedBy      *int64
 	ParentRunID    *int64
+	Depth          int32
 	Once           bool
 }
 
@@ -386,6 +392,7 @@ func (q *Queries) FlowRunInsert(ctx context.Context, arg FlowRunInsertParams) (F
 		arg.ConversationID,
 		arg.StartedBy,
 		arg.ParentRunID,
+		arg.Depth,
 		arg.Once,
 	)
 	var i FlowRun
@@ -401,6 +408,7 @@ func (q *Queries) FlowRunInsert(ctx context.Context, arg FlowRunInsertParams) (F
 		&i.ConversationID,
 		&i.StartedBy,
 		&i.ParentRunID,
+		&i.Depth,
 		&i.Status,
 		&i.CurrentStep,
 		&i.Error,
@@ -412,7 +420,7 @@ func (q *Queries) FlowRunInsert(ctx context.Context, arg FlowRunInsertParams) (F
 }
 
 const flowRunList = `-- name: FlowRunList :many
-SELECT id, workspace_id, flow_id, version, contact_id, trigger_type, origin_key, variables, conversation_id, started_by, parent_run_id, status, current_step, error, created_at, updated_at, ended_at FROM flow_runs
+SELECT id, workspace_id, flow_id, version, contact_id, trigger_type, origin_key, variables, conversation_id, started_by, parent_run_id, depth, status, current_step, error, created_at, updated_at, ended_at FROM flow_runs
 WHERE workspace_id = $1::bigint AND flow_id = $2::bigint
   AND ($3::text IS NULL OR status = $3::text)
   AND ($4::bigint IS NULL OR contact_id = $4::bigint)
@@ -458,6 +466,7 @@ func (q *Queries) FlowRunList(ctx context.Context, arg FlowRunListParams) ([]Flo
 			&i.ConversationID,
 			&i.StartedBy,
 			&i.ParentRunID,
+			&i.Depth,
 			&i.Status,
 			&i.CurrentStep,
 			&i.Error,
@@ -502,7 +511,7 @@ func (q *Queries) FlowRunSetStep(ctx context.Context, arg FlowRunSetStepParams) 
 }
 
 const flowRunsActiveForContact = `-- name: FlowRunsActiveForContact :many
-SELECT id, workspace_id, flow_id, version, contact_id, trigger_type, origin_key, variables, conversation_id, started_by, parent_run_id, status, current_step, error, created_at, updated_at, ended_at FROM flow_runs
+SELECT id, workspace_id, flow_id, version, contact_id, trigger_type, origin_key, variables, conversation_id, started_by, parent_run_id, depth, status, current_step, error, created_at, updated_at, ended_at FROM flow_runs
 WHERE workspace_id = $1::bigint AND contact_id = $2::bigint AND status IN ('starting', 'running')
 ORDER BY id
 `
@@ -533,6 +542,7 @@ func (q *Queries) FlowRunsActiveForContact(ctx context.Context, arg FlowRunsActi
 			&i.ConversationID,
 			&i.StartedBy,
 			&i.ParentRunID,
+			&i.Depth,
 			&i.Status,
 			&i.CurrentStep,
 			&i.Error,
@@ -551,7 +561,7 @@ func (q *Queries) FlowRunsActiveForContact(ctx context.Context, arg FlowRunsActi
 }
 
 const flowRunsActiveForFlow = `-- name: FlowRunsActiveForFlow :many
-SELECT id, workspace_id, flow_id, version, contact_id, trigger_type, origin_key, variables, conversation_id, started_by, parent_run_id, status, current_step, error, created_at, updated_at, ended_at FROM flow_runs
+SELECT id, workspace_id, flow_id, version, contact_id, trigger_type, origin_key, variables, conversation_id, started_by, parent_run_id, depth, status, current_step, error, created_at, updated_at, ended_at FROM flow_runs
 WHERE workspace_id = $1::bigint AND flow_id = $2::bigint AND status IN ('starting', 'running')
 ORDER BY id
 `
@@ -582,6 +592,7 @@ func (q *Queries) FlowRunsActiveForFlow(ctx context.Context, arg FlowRunsActiveF
 			&i.ConversationID,
 			&i.StartedBy,
 			&i.ParentRunID,
+			&i.Depth,
 			&i.Status,
 			&i.CurrentStep,
 			&i.Error,
@@ -600,7 +611,7 @@ func (q *Queries) FlowRunsActiveForFlow(ctx context.Context, arg FlowRunsActiveF
 }
 
 const flowRunsStale = `-- name: FlowRunsStale :many
-SELECT id, workspace_id, flow_id, version, contact_id, trigger_type, origin_key, variables, conversation_id, started_by, parent_run_id, status, current_step, error, created_at, updated_at, ended_at FROM flow_runs WHERE status = 'starting' AND created_at < $1::timestamptz ORDER BY created_at LIMIT $2::int
+SELECT id, workspace_id, flow_id, version, contact_id, trigger_type, origin_key, variables, conversation_id, started_by, parent_run_id, depth, status, current_step, error, created_at, updated_at, ended_at FROM flow_runs WHERE status = 'starting' AND created_at < $1::timestamptz ORDER BY created_at LIMIT $2::int
 `
 
 type FlowRunsStaleParams struct {
@@ -630,6 +641,7 @@ func (q *Queries) FlowRunsStale(ctx context.Context, arg FlowRunsStaleParams) ([
 			&i.ConversationID,
 			&i.StartedBy,
 			&i.ParentRunID,
+			&i.Depth,
 			&i.Status,
 			&i.CurrentStep,
 			&i.Error,

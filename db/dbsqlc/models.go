@@ -217,6 +217,7 @@ type FlowRun struct {
 	ConversationID *int64
 	StartedBy      *int64
 	ParentRunID    *int64
+	Depth          int32
 	Status         string
 	CurrentStep    *string
 	Error          *string

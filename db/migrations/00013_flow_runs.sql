@@ -18,6 +18,10 @@ CREATE TABLE flow_runs (
     conversation_id bigint      REFERENCES conversations (id) ON DELETE SET NULL,
     started_by      bigint      REFERENCES users (id) ON DELETE SET NULL,
     parent_run_id   bigint      REFERENCES flow_runs (id) ON DELETE SET NULL,
+    -- How many runs led to this one (a run's tag change triggering another flow, Trigger Another
+    -- Flow): chains deeper than the dispatcher allows are not started, so two flows that trigger
+    -- each other cannot loop for ever.
+    depth           integer     NOT NULL DEFAULT 0 CHECK (depth >= 0),
     -- starting: recorded, workflow not yet confirmed started; running; completed; failed (a step
     -- failed with no failure branch); stopped (by an admin, or the flow was stopped).
     status          text        NOT NULL DEFAULT 'starting'
