@@ -87,7 +87,7 @@ func Match(t flows.Trigger, e Event) (map[string]string, bool) {
 		if t.Type != flows.TriggerContactFieldUpdated || o == nil || !strings.EqualFold(o.Field, field) {
 			return nil, false
 		}
-		vars["field"] = field
+		vars["field"], vars["old_value"], vars["new_value"] = field, valueText(e.Payload["old"]), valueText(e.Payload["new"])
 		return vars, true
 	}
 	return nil, false
@@ -123,6 +123,18 @@ func triggerTypeOf(eventType string) string {
 		return flows.TriggerContactFieldUpdated
 	}
 	return ""
+}
+
+// valueText renders a field value from an event for a variable: lists joined by ", ".
+func valueText(v any) string {
+	if list, ok := v.([]any); ok {
+		parts := make([]string, 0, len(list))
+		for _, x := range list {
+			parts = append(parts, str(x))
+		}
+		return strings.Join(parts, ", ")
+	}
+	return str(v)
 }
 
 func str(v any) string {

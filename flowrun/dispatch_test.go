@@ -20,7 +20,7 @@ func TestMatch(t *testing.T) {
 		return Event{Type: "contact.tag_" + action, ContactID: 1, Payload: map[string]any{"tag": name}}
 	}
 	field := func(name string) Event {
-		return Event{Type: "contact.field_changed", ContactID: 1, Payload: map[string]any{"field": name, "old": nil, "new": "x"}}
+		return Event{Type: "contact.field_changed", ContactID: 1, Payload: map[string]any{"field": name, "old": nil, "new": []any{"x", "y"}}}
 	}
 	openedAny := flows.Trigger{Type: flows.TriggerConversationOpened}
 	openedContact := flows.Trigger{Type: flows.TriggerConversationOpened, ConversationOpened: &flows.ConversationOpenedTrigger{Sources: []string{"contact"}}}
@@ -67,6 +67,8 @@ func TestMatch(t *testing.T) {
 	}
 	vars, _ := Match(closedAny, closed("user", "Resolved"))
 	require.Equal(t, map[string]string{"conversation_id": "7", "source": "user", "category": "Resolved", "summary": "done"}, vars)
+	vars, _ = Match(fieldEmail, field("email"))
+	require.Equal(t, map[string]string{"field": "email", "old_value": "", "new_value": "x, y"}, vars)
 	vars, _ = Match(tagAdded, tag("added", "lead"))
 	require.Equal(t, "lead", vars["tag"])
 	require.Equal(t, "added", vars["action"])
