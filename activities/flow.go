@@ -668,8 +668,11 @@ func (a *Activities) FlowAssign(ctx context.Context, in FlowAssignInput) (FlowAs
 		return out, err
 	}
 	out.ConversationID = conv.ID
-	switch in.Action {
-	case "user", "unassign":
+	// A specific user with "only online" or a capacity goes through the engine (and may wait for
+	// that user); otherwise the conversation workflow assigns at once.
+	direct := in.Action == "unassign" || (in.Action == "user" && !in.OnlyOnline && in.MaxOpen == 0)
+	switch {
+	case direct:
 		c, err := a.Engine.Assign(ctx, in.ContactID, conv.ID, in.UserID, in.UpdateID)
 		if err != nil {
 			return out, domainError(err)
@@ -681,12 +684,15 @@ func (a *Activities) FlowAssign(ctx context.Context, in FlowAssignInput) (FlowAs
 	if in.Logic == string(assign.LeastOpen) {
 		strategy = assign.LeastOpen
 	}
-	team := int64(0)
-	if in.Action == "team" {
+	team, user := int64(0), int64(0)
+	switch in.Action {
+	case "team":
 		team = in.TeamID
+	case "user":
+		user = in.UserID
 	}
 	uid, queued, err := assign.Pick(ctx, a.DB, assign.Request{
-		WorkspaceID: in.WorkspaceID, ConversationID: conv.ID, TeamID: team, Strategy: strategy,
+		WorkspaceID: in.WorkspaceID, ConversationID: conv.ID, TeamID: team, UserID: user, Strategy: strategy,
 		OnlineOnly: in.OnlyOnline, MaxOpen: in.MaxOpen, Timeout: secondsDuration(in.TimeoutSeconds), Waiter: in.Waiter,
 	})
 	if err != nil {

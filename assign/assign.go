@@ -54,6 +54,10 @@ type Request struct {
 	// Waiter is the workflow to tell when a queued conversation is assigned (a flow run in an
 	// Assign To step); Reoffer returns it with the assignment.
 	Waiter string
+	// UserID limits the pick to one user of the scope (Assign To a specific user with "only
+	// online" or a capacity): the conversation waits for that user. It does not move the
+	// round-robin cursor.
+	UserID int64
 }
 
 // Assignment is one conversation handed to a user by Reoffer.
@@ -83,8 +87,8 @@ func (r Request) validate() error {
 	if r.WorkspaceID <= 0 || r.ConversationID <= 0 {
 		return chatcenter.Errorf(chatcenter.EINVALID, "workspace and conversation are required")
 	}
-	if r.TeamID < 0 {
-		return chatcenter.Errorf(chatcenter.EINVALID, "team id must not be negative")
+	if r.TeamID < 0 || r.UserID < 0 {
+		return chatcenter.Errorf(chatcenter.EINVALID, "team and user ids must not be negative")
 	}
 	if r.Strategy != RoundRobin && r.Strategy != LeastOpen {
 		return chatcenter.Errorf(chatcenter.EINVALID, "strategy must be round_robin or least_open")
@@ -130,7 +134,7 @@ func Pick(ctx context.Context, d *db.DB, r Request) (userID int64, queued bool, 
 			if err != nil {
 				return fmt.Errorf("check assignee: %w", err)
 			}
-			if member {
+			if member && (r.UserID == 0 || r.UserID == *conv.AssigneeID) {
 				userID = *conv.AssigneeID
 				if _, err := q.AssignQueueDeleteWaiting(ctx, dbsqlc.AssignQueueDeleteWaitingParams{
 					WorkspaceID: r.WorkspaceID, ConversationID: r.ConversationID}); err != nil {
@@ -139,7 +143,7 @@ func Pick(ctx context.Context, d *db.DB, r Request) (userID int64, queued bool, 
 				return nil
 			}
 		}
-		uid, err := decide(ctx, q, r.WorkspaceID, r.TeamID, r.Strategy, r.OnlineOnly, r.MaxOpen, cursor)
+		uid, err := decide(ctx, q, r.WorkspaceID, r.TeamID, r.UserID, r.Strategy, r.OnlineOnly, r.MaxOpen, cursor)
 		if err != nil {
 			return err
 		}
@@ -152,14 +156,14 @@ func Pick(ctx context.Context, d *db.DB, r Request) (userID int64, queued bool, 
 			if err := q.AssignQueueInsert(ctx, dbsqlc.AssignQueueInsertParams{
 				WorkspaceID: r.WorkspaceID, ConversationID: r.ConversationID, ContactID: conv.ContactID,
 				TeamID: r.TeamID, Strategy: string(r.Strategy), OnlineOnly: r.OnlineOnly,
-				MaxOpen: int32(r.MaxOpen), ExpiresAt: expires, WaiterWorkflowID: waiter(r.Waiter),
+				MaxOpen: int32(r.MaxOpen), ExpiresAt: expires, WaiterWorkflowID: waiter(r.Waiter), UserID: nonZero(r.UserID),
 			}); err != nil {
 				return fmt.Errorf("enqueue conversation: %w", err)
 			}
 			queued = true
 			return nil
 		}
-		if err := record(ctx, q, r.WorkspaceID, r.TeamID, r.ConversationID, conv.ContactID, uid, r.Strategy, "pick"); err != nil {
+		if err := record(ctx, q, r.WorkspaceID, r.TeamID, r.ConversationID, conv.ContactID, uid, r.Strategy, "pick", r.UserID == 0); err != nil {
 			return err
 		}
 		if _, err := q.AssignQueueDeleteWaiting(ctx, dbsqlc.AssignQueueDeleteWaitingParams{
@@ -177,9 +181,9 @@ func Pick(ctx context.Context, d *db.DB, r Request) (userID int64, queued bool, 
 
 // decide returns the user to assign (0 when nobody qualifies), holding the candidates' row locks.
 // The caller holds the scope's cursor lock.
-func decide(ctx context.Context, q *dbsqlc.Queries, workspaceID, teamID int64, strategy Strategy, onlineOnly bool, maxOpen int, cursor int64) (int64, error) {
+func decide(ctx context.Context, q *dbsqlc.Queries, workspaceID, teamID, userID int64, strategy Strategy, onlineOnly bool, maxOpen int, cursor int64) (int64, error) {
 	cands, err := q.AssignCandidates(ctx, dbsqlc.AssignCandidatesParams{
-		WorkspaceID: workspaceID, TeamID: teamID, Strategy: string(strategy), OnlineOnly: onlineOnly,
+		WorkspaceID: workspaceID, TeamID: teamID, UserID: userID, Strategy: string(strategy), OnlineOnly: onlineOnly,
 		MaxOpen: int32(maxOpen), Cursor: cursor,
 	})
 	if err != nil {
@@ -216,7 +220,7 @@ func decide(ctx context.Context, q *dbsqlc.Queries, workspaceID, teamID int64, s
 
 // record writes the assignment: conversation, contact, the user's last automatic assignment, the
 // scope's cursor and the outbox event.
-func record(ctx context.Context, q *dbsqlc.Queries, workspaceID, teamID, conversationID, contactID, userID int64, strategy Strategy, source string) error {
+func record(ctx context.Context, q *dbsqlc.Queries, workspaceID, teamID, conversationID, contactID, userID int64, strategy Strategy, source string, advance bool) error {
 	if err := q.AssignConversationSet(ctx, dbsqlc.AssignConversationSetParams{UserID: userID, TeamID: teamID, WorkspaceID: workspaceID, ID: conversationID}); err != nil {
 		return fmt.Errorf("assign conversation: %w", err)
 	}
@@ -226,8 +230,10 @@ func record(ctx context.Context, q *dbsqlc.Queries, workspaceID, teamID, convers
 	if err := q.AssignUserTouch(ctx, userID); err != nil {
 		return fmt.Errorf("touch assignee: %w", err)
 	}
-	if err := q.AssignCursorAdvance(ctx, dbsqlc.AssignCursorAdvanceParams{UserID: userID, WorkspaceID: workspaceID, TeamID: teamID}); err != nil {
-		return fmt.Errorf("advance cursor: %w", err)
+	if advance {
+		if err := q.AssignCursorAdvance(ctx, dbsqlc.AssignCursorAdvanceParams{UserID: userID, WorkspaceID: workspaceID, TeamID: teamID}); err != nil {
+			return fmt.Errorf("advance cursor: %w", err)
+		}
 	}
 	payload := map[string]any{"assignee_id": userID, "strategy": string(strategy), "source": source}
 	if teamID != 0 {
@@ -288,6 +294,7 @@ func reofferScope(ctx context.Context, d *db.DB, workspaceID, teamID int64) ([]A
 		strategy   string
 		onlineOnly bool
 		maxOpen    int32
+		userID     int64
 	}
 	var out []Assignment
 	for {
@@ -304,7 +311,7 @@ func reofferScope(ctx context.Context, d *db.DB, workspaceID, teamID int64) ([]A
 			}
 			full := map[options]bool{}
 			for _, w := range waiting {
-				opt := options{w.Strategy, w.OnlineOnly, w.MaxOpen}
+				opt := options{w.Strategy, w.OnlineOnly, w.MaxOpen, derefID(w.UserID)}
 				if full[opt] {
 					continue
 				}
@@ -319,7 +326,7 @@ func reofferScope(ctx context.Context, d *db.DB, workspaceID, teamID int64) ([]A
 					}
 					continue
 				}
-				uid, err := decide(ctx, q, workspaceID, teamID, Strategy(w.Strategy), w.OnlineOnly, int(w.MaxOpen), cursor)
+				uid, err := decide(ctx, q, workspaceID, teamID, opt.userID, Strategy(w.Strategy), w.OnlineOnly, int(w.MaxOpen), cursor)
 				if err != nil {
 					return err
 				}
@@ -335,7 +342,7 @@ func reofferScope(ctx context.Context, d *db.DB, workspaceID, teamID int64) ([]A
 					// Cancelled or expired since the list was read; the next attempt re-reads.
 					return errRetry
 				}
-				if err := record(ctx, q, workspaceID, teamID, w.ConversationID, w.ContactID, uid, Strategy(w.Strategy), "queue"); err != nil {
+				if err := record(ctx, q, workspaceID, teamID, w.ConversationID, w.ContactID, uid, Strategy(w.Strategy), "queue", opt.userID == 0); err != nil {
 					return err
 				}
 				got = &Assignment{WorkspaceID: workspaceID, ConversationID: w.ConversationID, ContactID: w.ContactID,
@@ -413,4 +420,18 @@ func State(ctx context.Context, d *db.DB, workspaceID, conversationID int64) (st
 		userID = *row.AssignedUserID
 	}
 	return row.State, userID, nil
+}
+
+func nonZero(id int64) *int64 {
+	if id == 0 {
+		return nil
+	}
+	return &id
+}
+
+func derefID(p *int64) int64 {
+	if p == nil {
+		return 0
+	}
+	return *p
 }

@@ -473,3 +473,39 @@ func TestAssignCrossScopeCapacity(t *testing.T) {
 		t.Fatalf("loads %v queued %d, want 5 each and 30 queued", got, queued.Load())
 	}
 }
+
+// TestAssignSpecificUser: a request for one user waits for that user (online, below capacity),
+// never goes to anyone else, and leaves the round-robin cursor alone.
+func TestAssignSpecificUser(t *testing.T) {
+	f := newFixture(t, dbtest.Open(t))
+	wanted := f.user("offline", 1)
+	other := f.user("online", 0)
+	conv := f.conversation()
+	if u, q := f.pick(Request{ConversationID: conv, UserID: wanted, OnlineOnly: true}); !q || u != 0 {
+		t.Fatalf("offline user: got %d queued %v, want queued", u, q)
+	}
+	// Someone else is online: still waiting for the wanted user.
+	if assigned, _, err := Reoffer(f.ctx, f.d, f.ws); err != nil || len(assigned) != 0 {
+		t.Fatalf("reoffer with the user offline = %+v, %v", assigned, err)
+	}
+	f.exec(`UPDATE users SET availability = 'online' WHERE id = $1`, wanted)
+	assigned, _, err := Reoffer(f.ctx, f.d, f.ws)
+	if err != nil || len(assigned) != 1 || assigned[0].UserID != wanted || assigned[0].ConversationID != conv {
+		t.Fatalf("reoffer = %+v, %v; want %d to %d", assigned, err, conv, wanted)
+	}
+	// At capacity (1): the next one for that user waits although another agent is free.
+	if u, q := f.pick(Request{ConversationID: f.conversation(), UserID: wanted, OnlineOnly: true}); !q || u != 0 {
+		t.Fatalf("user at capacity: got %d queued %v, want queued", u, q)
+	}
+	var cursor int64
+	if err := f.d.Pool.QueryRow(f.ctx, `SELECT last_user_id FROM assignment_cursors WHERE workspace_id = $1 AND team_id = 0`, f.ws).Scan(&cursor); err != nil {
+		t.Fatal(err)
+	}
+	if cursor != 0 {
+		t.Fatalf("a user-specific assignment moved the round-robin cursor to %d", cursor)
+	}
+	// Round robin is unaffected: the free agent takes a general request.
+	if u, _ := f.pick(Request{ConversationID: f.conversation(), OnlineOnly: true}); u != other {
+		t.Fatalf("general pick got %d, want %d", u, other)
+	}
+}

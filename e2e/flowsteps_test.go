@@ -161,3 +161,33 @@ func TestFlowStepsLoopBetweenFlowsStops(t *testing.T) {
 	}
 	require.Len(t, depths, flowrun.MaxDepth+1)
 }
+
+// TestFlowStepsAssignSpecificUserOnlineOnly: Assign To a specific user "only online" waits while
+// that agent is offline, and assigns the conversation to them as soon as they come online.
+func TestFlowStepsAssignSpecificUserOnlineOnly(t *testing.T) {
+	b := setup(t)
+	chID := b.createTelegramChannel()
+	token := flowsLogin(b, "maria@steps.example", "agent")
+	maria, err := b.db.UserGetByEmail(context.Background(), "maria@steps.example")
+	require.NoError(t, err)
+	b.do("PUT", "/api/v1/me/availability", token, map[string]any{"availability": "offline"}, http.StatusOK, nil)
+	flowID := stepsPublish(b, "To Maria", flows.Flow{
+		Trigger: flows.Trigger{Type: flows.TriggerConversationOpened, Next: "assign"},
+		Steps: []flows.Step{{ID: "assign", Type: flows.StepAssignTo, AssignTo: &flows.AssignTo{
+			Action: "user", UserID: &maria.ID, OnlyOnline: true}}},
+	})
+	b.postUpdate(chID, textUpdate(1, 1, "hello"), http.StatusOK)
+	conv := b.waitOpenConversation()
+	run := stepsWaitRun(b, flowID, "running")
+	require.Equal(t, "assign", *run.CurrentStep)
+	c, err := b.db.ConversationGetByID(context.Background(), dbsqlc.ConversationGetByIDParams{WorkspaceID: b.owner.WorkspaceID, ID: conv.ID})
+	require.NoError(t, err)
+	require.Nil(t, c.AssigneeID, "nobody else gets it while Maria is offline")
+
+	b.do("PUT", "/api/v1/me/availability", token, map[string]any{"availability": "online"}, http.StatusOK, nil)
+	stepsWaitRun(b, flowID, "completed")
+	b.eventually("the conversation assigned to Maria", func() bool {
+		got := b.conversations("?status=open")
+		return len(got) == 1 && got[0].AssigneeID != nil && *got[0].AssigneeID == maria.ID
+	})
+}

@@ -34,6 +34,7 @@ WITH cand AS (
       AND (@team_id::bigint = 0 OR EXISTS (
             SELECT 1 FROM team_members tm WHERE tm.team_id = @team_id::bigint AND tm.user_id = u.id))
       AND (NOT @online_only::boolean OR u.availability = 'online')
+      AND (@user_id::bigint = 0 OR u.id = @user_id::bigint)
 )
 SELECT id, open_count::bigint AS open_count, COALESCE(cap, 0)::int AS cap FROM cand
 WHERE cap IS NULL OR open_count < cap
@@ -89,9 +90,10 @@ SELECT EXISTS (
 -- name: AssignQueueInsert :exec
 -- Idempotent: a conversation already waiting keeps its place (and its first request's options).
 INSERT INTO assignment_queue (workspace_id, conversation_id, contact_id, team_id, strategy, online_only, max_open, expires_at,
-                              waiter_workflow_id)
+                              waiter_workflow_id, user_id)
 VALUES (@workspace_id::bigint, @conversation_id::bigint, @contact_id::bigint, @team_id::bigint, @strategy::text,
-        @online_only::boolean, @max_open::int, sqlc.narg('expires_at')::timestamptz, sqlc.narg('waiter_workflow_id')::text)
+        @online_only::boolean, @max_open::int, sqlc.narg('expires_at')::timestamptz, sqlc.narg('waiter_workflow_id')::text,
+        sqlc.narg('user_id')::bigint)
 ON CONFLICT (conversation_id) WHERE state = 'waiting' DO NOTHING;
 
 -- name: AssignQueueDeleteWaiting :execrows

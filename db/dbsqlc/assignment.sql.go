@@ -21,6 +21,7 @@ WITH cand AS (
       AND ($5::bigint = 0 OR EXISTS (
             SELECT 1 FROM team_members tm WHERE tm.team_id = $5::bigint AND tm.user_id = u.id))
       AND (NOT $6::boolean OR u.availability = 'online')
+      AND ($7::bigint = 0 OR u.id = $7::bigint)
 )
 SELECT id, open_count::bigint AS open_count, COALESCE(cap, 0)::int AS cap FROM cand
 WHERE cap IS NULL OR open_count < cap
@@ -37,6 +38,7 @@ type AssignCandidatesParams struct {
 	WorkspaceID int64
 	TeamID      int64
 	OnlineOnly  bool
+	UserID      int64
 }
 
 type AssignCandidatesRow struct {
@@ -58,6 +60,7 @@ func (q *Queries) AssignCandidates(ctx context.Context, arg AssignCandidatesPara
 		arg.WorkspaceID,
 		arg.TeamID,
 		arg.OnlineOnly,
+		arg.UserID,
 	)
 	if err != nil {
 		return nil, err
@@ -263,7 +266,7 @@ WHERE id IN (
     ORDER BY enqueued_at, id
     FOR UPDATE SKIP LOCKED
 )
-RETURNING id, workspace_id, conversation_id, contact_id, team_id, strategy, online_only, max_open, enqueued_at, expires_at, state, assigned_user_id, resolved_at, waiter_workflow_id
+RETURNING id, workspace_id, conversation_id, contact_id, team_id, strategy, online_only, max_open, enqueued_at, expires_at, state, assigned_user_id, resolved_at, waiter_workflow_id, user_id
 `
 
 // Rows locked by another expirer are skipped: each expiry is reported exactly once.
@@ -291,6 +294,7 @@ func (q *Queries) AssignQueueExpire(ctx context.Context, workspaceID int64) ([]A
 			&i.AssignedUserID,
 			&i.ResolvedAt,
 			&i.WaiterWorkflowID,
+			&i.UserID,
 		); err != nil {
 			return nil, err
 		}
@@ -304,9 +308,10 @@ func (q *Queries) AssignQueueExpire(ctx context.Context, workspaceID int64) ([]A
 
 const assignQueueInsert = `-- name: AssignQueueInsert :exec
 INSERT INTO assignment_queue (workspace_id, conversation_id, contact_id, team_id, strategy, online_only, max_open, expires_at,
-                              waiter_workflow_id)
+                              waiter_workflow_id, user_id)
 VALUES ($1::bigint, $2::bigint, $3::bigint, $4::bigint, $5::text,
-        $6::boolean, $7::int, $8::timestamptz, $9::text)
+        $6::boolean, $7::int, $8::timestamptz, $9::text,
+        $10::bigint)
 ON CONFLICT (conversation_id) WHERE state = 'waiting' DO NOTHING
 `
 
@@ -320,6 +325,7 @@ type AssignQueueInsertParams struct {
 	MaxOpen          int32
 	ExpiresAt        *time.Time
 	WaiterWorkflowID *string
+	UserID           *int64
 }
 
 // Idempotent: a conversation already waiting keeps its place (and its first request's options).
@@ -334,12 +340,13 @@ func (q *Queries) AssignQueueInsert(ctx context.Context, arg AssignQueueInsertPa
 		arg.MaxOpen,
 		arg.ExpiresAt,
 		arg.WaiterWorkflowID,
+		arg.UserID,
 	)
 	return err
 }
 
 const assignQueueList = `-- name: AssignQueueList :many
-SELECT id, workspace_id, conversation_id, contact_id, team_id, strategy, online_only, max_open, enqueued_at, expires_at, state, assigned_user_id, resolved_at, waiter_workflow_id FROM assignment_queue
+SELECT id, workspace_id, conversation_id, contact_id, team_id, strategy, online_only, max_open, enqueued_at, expires_at, state, assigned_user_id, resolved_at, waiter_workflow_id, user_id FROM assignment_queue
 WHERE workspace_id = $1::bigint AND state = 'waiting'
 ORDER BY enqueued_at, id
 `
@@ -368,6 +375,7 @@ func (q *Queries) AssignQueueList(ctx context.Context, workspaceID int64) ([]Ass
 			&i.AssignedUserID,
 			&i.ResolvedAt,
 			&i.WaiterWorkflowID,
+			&i.UserID,
 		); err != nil {
 			return nil, err
 		}
@@ -455,7 +463,7 @@ func (q *Queries) AssignQueueStateOf(ctx context.Context, arg AssignQueueStateOf
 }
 
 const assignQueueWaiting = `-- name: AssignQueueWaiting :many
-SELECT id, workspace_id, conversation_id, contact_id, team_id, strategy, online_only, max_open, enqueued_at, expires_at, state, assigned_user_id, resolved_at, waiter_workflow_id FROM assignment_queue
+SELECT id, workspace_id, conversation_id, contact_id, team_id, strategy, online_only, max_open, enqueued_at, expires_at, state, assigned_user_id, resolved_at, waiter_workflow_id, user_id FROM assignment_queue
 WHERE workspace_id = $1::bigint AND team_id = $2::bigint AND state = 'waiting'
   AND (expires_at IS NULL OR expires_at > now())
 ORDER BY enqueued_at, id
@@ -491,6 +499,7 @@ func (q *Queries) AssignQueueWaiting(ctx context.Context, arg AssignQueueWaiting
 			&i.AssignedUserID,
 			&i.ResolvedAt,
 			&i.WaiterWorkflowID,
+			&i.UserID,
 		); err != nil {
 			return nil, err
 		}

@@ -31,6 +31,7 @@ type AssignmentQueue struct {
 	AssignedUserID   *int64
 	ResolvedAt       *time.Time
 	WaiterWorkflowID *string
+	UserID           *int64
 }
 
 type BusinessHour struct {

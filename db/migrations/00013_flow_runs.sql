@@ -81,11 +81,15 @@ CREATE INDEX flow_waits_contact_idx ON flow_waits (contact_id);
 -- Incoming Webhook triggers: each flow gets a secret token for its URL.
 ALTER TABLE flows ADD COLUMN webhook_token text UNIQUE;
 
--- A queued assignment may belong to a flow run waiting in an Assign To step.
-ALTER TABLE assignment_queue ADD COLUMN waiter_workflow_id text;
+-- A queued assignment may belong to a flow run waiting in an Assign To step, and may be for one
+-- user only (Assign To a specific user, online only or below a capacity): NULL = any user of the
+-- scope.
+ALTER TABLE assignment_queue
+    ADD COLUMN waiter_workflow_id text,
+    ADD COLUMN user_id bigint REFERENCES users (id) ON DELETE CASCADE;
 
 -- +goose Down
-ALTER TABLE assignment_queue DROP COLUMN waiter_workflow_id;
+ALTER TABLE assignment_queue DROP COLUMN user_id, DROP COLUMN waiter_workflow_id;
 ALTER TABLE flows DROP COLUMN webhook_token;
 DROP TABLE flow_waits;
 DROP TRIGGER events_flow_trigger ON events;
