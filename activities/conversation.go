@@ -87,7 +87,7 @@ func (a *Activities) InboundAccept(ctx context.Context, in InboundAcceptInput) (
 			if rated, err = acceptRating(ctx, q, msg, &res); err != nil || rated {
 				return err
 			}
-			conv, err = openConversation(ctx, q, in.WorkspaceID, in.ContactID, &msg.ChannelID, chatcenter.SourceContact, 0, msg.CreatedAt)
+			conv, err = openConversation(ctx, q, in.WorkspaceID, in.ContactID, &msg.ChannelID, chatcenter.SourceContact, 0, 0, msg.CreatedAt)
 			res.Opened = true
 		}
 		if err != nil {
@@ -216,6 +216,8 @@ type OpenInput struct {
 	ContactID   int64
 	Source      chatcenter.Source
 	UserID      int64
+	// RunID is the flow run whose step opens it (named in the event, see flowrun.MaxDepth).
+	RunID int64
 }
 
 // OpenResult is the open conversation; Opened is false when one was already open.
@@ -250,7 +252,7 @@ func (a *Activities) ConversationOpen(ctx context.Context, in OpenInput) (OpenRe
 		if ids, err := q.ContactIdentityList(ctx, in.ContactID); err == nil {
 			channelID = latestChannel(ids)
 		}
-		conv, err = openConversation(ctx, q, in.WorkspaceID, in.ContactID, channelID, in.Source, in.UserID, time.Now().UTC())
+		conv, err = openConversation(ctx, q, in.WorkspaceID, in.ContactID, channelID, in.Source, in.UserID, in.RunID, time.Now().UTC())
 		if err != nil {
 			return err
 		}
@@ -278,7 +280,7 @@ func latestChannel(ids []dbsqlc.ContactIdentityListRow) *int64 {
 // openConversation inserts an open conversation. The contact keeps its assignee across
 // conversations (respond.io's rule: closing does not unassign), so the new one starts assigned to
 // them.
-func openConversation(ctx context.Context, q *dbsqlc.Queries, workspaceID, contactID int64, channelID *int64, source chatcenter.Source, userID int64, at time.Time) (dbsqlc.Conversation, error) {
+func openConversation(ctx context.Context, q *dbsqlc.Queries, workspaceID, contactID int64, channelID *int64, source chatcenter.Source, userID, runID int64, at time.Time) (dbsqlc.Conversation, error) {
 	contact, err := q.ContactGetByID(ctx, dbsqlc.ContactGetByIDParams{WorkspaceID: workspaceID, ID: contactID})
 	if err != nil {
 		return dbsqlc.Conversation{}, fmt.Errorf("load contact: %w", db.Error(err))
@@ -297,7 +299,7 @@ func openConversation(ctx context.Context, q *dbsqlc.Queries, workspaceID, conta
 	}
 	return conv, db.InsertEvent(ctx, q, db.Event{
 		WorkspaceID: workspaceID, Type: "conversation.opened", ContactID: contactID, ConversationID: conv.ID,
-		ActorUserID: userID, Payload: map[string]any{"conversation": db.ToConversation(conv), "source": source},
+		ActorUserID: userID, Payload: runPayload(map[string]any{"conversation": db.ToConversation(conv), "source": source}, runID),
 	})
 }
 
@@ -376,6 +378,16 @@ type CloseInput struct {
 	Source         chatcenter.Source
 	Category       string
 	Summary        string
+	// RunID is the flow run whose step closes it (named in the event).
+	RunID int64
+}
+
+// runPayload adds the flow run that caused an event, so flows it triggers are one level deeper.
+func runPayload(p map[string]any, runID int64) map[string]any {
+	if runID != 0 {
+		p["run_id"] = runID
+	}
+	return p
 }
 
 // CloseResult is the closed conversation, with the satisfaction survey to send when the workspace
@@ -434,7 +446,7 @@ func (a *Activities) ConversationClose(ctx context.Context, in CloseInput) (Clos
 		}
 		return db.InsertEvent(ctx, q, db.Event{
 			WorkspaceID: in.WorkspaceID, Type: "conversation.closed", ContactID: conv.ContactID, ConversationID: conv.ID,
-			ActorUserID: in.ActorUserID, Payload: map[string]any{"conversation": out.Conversation},
+			ActorUserID: in.ActorUserID, Payload: runPayload(map[string]any{"conversation": out.Conversation}, in.RunID),
 		})
 	})
 	return out, domainError(err)

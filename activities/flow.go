@@ -24,10 +24,11 @@ import (
 // flows. It is implemented by package flowrun (which may import the workflows package; this one
 // may not).
 type Engine interface {
-	// Open opens a conversation for the contact (source workflow) unless one is open.
-	Open(ctx context.Context, workspaceID, contactID int64) (chatcenter.Conversation, error)
+	// Open opens a conversation for the contact (source workflow) unless one is open; runID is
+	// the flow run asking, named in the event.
+	Open(ctx context.Context, workspaceID, contactID, runID int64) (chatcenter.Conversation, error)
 	// Close closes the contact's open conversation with a closing note (source workflow).
-	Close(ctx context.Context, contactID, conversationID int64, updateID, category, summary string) (chatcenter.Conversation, error)
+	Close(ctx context.Context, contactID, conversationID, runID int64, updateID, category, summary string) (chatcenter.Conversation, error)
 	// Assign assigns (userID > 0) or unassigns (0) the open conversation.
 	Assign(ctx context.Context, contactID, conversationID, userID int64, updateID string) (chatcenter.Conversation, error)
 	// Changed tells the contact's conversation workflow its conversation changed in Postgres.
@@ -485,6 +486,7 @@ func (a *Activities) FlowUpdateContact(ctx context.Context, in FlowContactInput)
 type FlowConversationInput struct {
 	WorkspaceID int64
 	ContactID   int64
+	RunID       int64
 	UpdateID    string
 	Open        bool
 	Category    string
@@ -500,7 +502,7 @@ type FlowConversationResult struct {
 // conversation workflow. Closing when nothing is open does nothing.
 func (a *Activities) FlowConversation(ctx context.Context, in FlowConversationInput) (FlowConversationResult, error) {
 	if in.Open {
-		conv, err := a.Engine.Open(ctx, in.WorkspaceID, in.ContactID)
+		conv, err := a.Engine.Open(ctx, in.WorkspaceID, in.ContactID, in.RunID)
 		return FlowConversationResult{ConversationID: conv.ID}, domainError(err)
 	}
 	conv, err := a.DB.Queries.ConversationGetOpenByContact(ctx, in.ContactID)
@@ -510,7 +512,7 @@ func (a *Activities) FlowConversation(ctx context.Context, in FlowConversationIn
 	if err != nil {
 		return FlowConversationResult{}, err
 	}
-	closed, err := a.Engine.Close(ctx, in.ContactID, conv.ID, in.UpdateID, in.Category, in.Summary)
+	closed, err := a.Engine.Close(ctx, in.ContactID, conv.ID, in.RunID, in.UpdateID, in.Category, in.Summary)
 	if chatcenter.ErrorCode(err) == chatcenter.ECONFLICT {
 		// Closed meanwhile (by an agent, or this activity's earlier attempt).
 		return FlowConversationResult{ConversationID: conv.ID}, nil

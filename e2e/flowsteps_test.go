@@ -191,3 +191,35 @@ func TestFlowStepsAssignSpecificUserOnlineOnly(t *testing.T) {
 		return len(got) == 1 && got[0].AssigneeID != nil && *got[0].AssigneeID == maria.ID
 	})
 }
+
+// TestFlowStepsOpenCloseLoopStops: a flow that reopens closed conversations and one that closes
+// conversations opened by flows would bounce for ever; the chain stops at flowrun.MaxDepth.
+func TestFlowStepsOpenCloseLoopStops(t *testing.T) {
+	b := setup(t)
+	chID := b.createTelegramChannel()
+	reopen := stepsPublish(b, "Reopen", flows.Flow{
+		Trigger: flows.Trigger{Type: flows.TriggerConversationClosed, Next: "open"},
+		Steps:   []flows.Step{{ID: "open", Type: flows.StepOpenConversation}},
+	})
+	closer := stepsPublish(b, "Close again", flows.Flow{
+		Trigger: flows.Trigger{Type: flows.TriggerConversationOpened, Next: "close",
+			ConversationOpened: &flows.ConversationOpenedTrigger{Sources: []string{"workflow"}}},
+		Steps: []flows.Step{{ID: "close", Type: flows.StepCloseConversation, CloseConversation: &flows.CloseConversation{Summary: "bounce"}}},
+	})
+	b.postUpdate(chID, textUpdate(1, 1, "hello"), http.StatusOK)
+	conv := b.waitOpenConversation()
+	b.do("POST", fmt.Sprintf("/api/v1/conversations/%d/close", conv.ID), "", map[string]any{}, http.StatusOK, nil)
+
+	ended := func() int {
+		n := 0
+		for _, r := range append(stepsRuns(b, reopen), stepsRuns(b, closer)...) {
+			if r.Status == "completed" {
+				n++
+			}
+		}
+		return n
+	}
+	b.eventually("the chain to reach its depth", func() bool { return ended() == flowrun.MaxDepth+1 })
+	time.Sleep(2 * time.Second)
+	require.Len(t, append(stepsRuns(b, reopen), stepsRuns(b, closer)...), flowrun.MaxDepth+1)
+}

@@ -24,7 +24,7 @@ type Engine struct {
 var _ activities.Engine = Engine{}
 
 // Open opens a conversation for the contact with source workflow (update-with-start).
-func (e Engine) Open(ctx context.Context, workspaceID, contactID int64) (chatcenter.Conversation, error) {
+func (e Engine) Open(ctx context.Context, workspaceID, contactID, runID int64) (chatcenter.Conversation, error) {
 	var out chatcenter.Conversation
 	opts := workflows.ConversationStartOptions(workspaceID, contactID)
 	opts.WorkflowIDConflictPolicy = enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING
@@ -34,7 +34,7 @@ func (e Engine) Open(ctx context.Context, workspaceID, contactID int64) (chatcen
 		StartWorkflowOperation: op,
 		UpdateOptions: client.UpdateWorkflowOptions{
 			UpdateName: workflows.UpdateOpen, WaitForStage: client.WorkflowUpdateStageCompleted,
-			Args: []any{workflows.OpenRequest{Source: chatcenter.SourceWorkflow}},
+			Args: []any{workflows.OpenRequest{Source: chatcenter.SourceWorkflow, RunID: runID}},
 		},
 	})
 	if err != nil {
@@ -44,10 +44,10 @@ func (e Engine) Open(ctx context.Context, workspaceID, contactID int64) (chatcen
 }
 
 // Close closes the conversation with source workflow and the step's closing note.
-func (e Engine) Close(ctx context.Context, contactID, conversationID int64, updateID, category, summary string) (chatcenter.Conversation, error) {
+func (e Engine) Close(ctx context.Context, contactID, conversationID, runID int64, updateID, category, summary string) (chatcenter.Conversation, error) {
 	var out chatcenter.Conversation
 	err := e.update(ctx, contactID, workflows.UpdateClose, updateID, workflows.CloseRequest{
-		ConversationID: conversationID, Source: chatcenter.SourceWorkflow, Category: category, Summary: summary,
+		ConversationID: conversationID, Source: chatcenter.SourceWorkflow, Category: category, Summary: summary, RunID: runID,
 	}, &out)
 	return out, err
 }

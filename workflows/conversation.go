@@ -613,7 +613,7 @@ func (c *conversation) closeLocked(ctx workflow.Context, r CloseRequest) (chatce
 	var res activities.CloseResult
 	err := workflow.ExecuteLocalActivity(dbCtx(ctx, "close conversation"), acts.ConversationClose, activities.CloseInput{
 		WorkspaceID: c.workspaceID, ConversationID: c.st.ConversationID, ActorUserID: r.ActorUserID, Source: source,
-		Category: r.Category, Summary: r.Summary,
+		Category: r.Category, Summary: r.Summary, RunID: r.RunID,
 	}).Get(ctx, &res)
 	if err != nil {
 		return res.Conversation, err
@@ -684,7 +684,7 @@ func (c *conversation) open(ctx workflow.Context, r OpenRequest) (chatcenter.Con
 	}
 	var res activities.OpenResult
 	err := workflow.ExecuteLocalActivity(dbCtx(ctx, "open conversation"), acts.ConversationOpen, activities.OpenInput{
-		WorkspaceID: c.workspaceID, ContactID: c.contactID, Source: source, UserID: r.ActorUserID,
+		WorkspaceID: c.workspaceID, ContactID: c.contactID, Source: source, UserID: r.ActorUserID, RunID: r.RunID,
 	}).Get(ctx, &res)
 	if err != nil {
 		return res.Conversation, err

@@ -252,7 +252,7 @@ func (r *flowRun) execute(ctx workflow.Context, s flows.Step) (string, error) {
 			Fields: map[string]string{s.UpdateContactField.Field: s.UpdateContactField.Value}, Variables: r.st.Variables,
 		})
 	case flows.StepOpenConversation, flows.StepCloseConversation:
-		in := activities.FlowConversationInput{WorkspaceID: r.rc.WorkspaceID, ContactID: r.rc.ContactID, UpdateID: r.key(s), Open: s.Type == flows.StepOpenConversation}
+		in := activities.FlowConversationInput{WorkspaceID: r.rc.WorkspaceID, ContactID: r.rc.ContactID, RunID: r.in.RunID, UpdateID: r.key(s), Open: s.Type == flows.StepOpenConversation}
 		if o := s.CloseConversation; o != nil {
 			in.Category, in.Summary = o.Category, o.Summary
 		}

@@ -834,8 +834,8 @@ func TestFlowConversationCommentAndChatbot(t *testing.T) {
 	h.completed()
 	require.Equal(t, []string{"open", "comment", "pause", "resume", "close"}, h.steps())
 	require.Equal(t, []activities.FlowConversationInput{
-		{WorkspaceID: ftWorkspace, ContactID: ftContact, UpdateID: "flow-run-7-open-1", Open: true},
-		{WorkspaceID: ftWorkspace, ContactID: ftContact, UpdateID: "flow-run-7-close-3", Category: "Resolved", Summary: "Done by the flow"},
+		{WorkspaceID: ftWorkspace, ContactID: ftContact, RunID: ftRunID, UpdateID: "flow-run-7-open-1", Open: true},
+		{WorkspaceID: ftWorkspace, ContactID: ftContact, RunID: ftRunID, UpdateID: "flow-run-7-close-3", Category: "Resolved", Summary: "Done by the flow"},
 	}, inputs[activities.FlowConversationInput](h, "FlowConversation"))
 	require.Equal(t, []activities.FlowCommentInput{{WorkspaceID: ftWorkspace, ContactID: ftContact,
 		Text: "Opened for {{$variable.conversation_id}} {{@user.5}}", Variables: map[string]string{"conversation_id": "50"}, Key: "flow-run-7-comment-2"}},

@@ -91,12 +91,16 @@ type CloseRequest struct {
 	Source         chatcenter.Source
 	Category       string
 	Summary        string
+	// RunID is the flow run whose Close Conversation step asks (0 otherwise).
+	RunID int64
 }
 
 // OpenRequest is the open update, sent with update-with-start when no workflow runs.
 type OpenRequest struct {
 	ActorUserID int64
 	Source      chatcenter.Source
+	// RunID is the flow run whose Open Conversation step asks (0 otherwise).
+	RunID int64
 }
 
 // ConversationResult is what a finished run reports.
