@@ -13,6 +13,7 @@ import (
 	"github.com/chatcenterhq/chatcenter"
 	"github.com/chatcenterhq/chatcenter/db"
 	"github.com/chatcenterhq/chatcenter/db/dbsqlc"
+	"github.com/chatcenterhq/chatcenter/flows"
 )
 
 // InboundAcceptInput names an inbound message to attach to the contact's open conversation.
@@ -36,6 +37,14 @@ type InboundAcceptResult struct {
 	// conversation: it was stored against that closed conversation (Conversation) and opened
 	// nothing.
 	Rating int
+	// Away is the away message to send: the message opened a conversation outside business
+	// hours and the workspace has its away message on.
+	Away *AwayPrompt `json:",omitempty"`
+}
+
+// AwayPrompt is the away message, variables rendered.
+type AwayPrompt struct {
+	Text string
 }
 
 // InboundAccept attaches a stored inbound message to the contact's open conversation, opening one
@@ -102,7 +111,39 @@ func (a *Activities) InboundAccept(ctx context.Context, in InboundAcceptInput) (
 		}
 		return notifyAssignee(ctx, q, conv, msg.ID)
 	})
+	if err == nil && res.Opened {
+		res.Away = a.awayMessage(ctx, in.WorkspaceID, in.ContactID, time.Now())
+	}
 	return res, domainError(err)
+}
+
+// awayMessage is the away message for a conversation opened at now, or nil when the workspace
+// has it off or is within its business hours (a workspace that never set them is always away).
+// It is decided once, when the conversation opens; a failure to decide sends nothing.
+func (a *Activities) awayMessage(ctx context.Context, workspaceID, contactID int64, now time.Time) *AwayPrompt {
+	st, err := a.DB.Queries.AwayMessageGet(ctx, workspaceID)
+	if err != nil || !st.AwayMessageEnabled {
+		return nil
+	}
+	hours, err := a.FlowBusinessHours(ctx, workspaceID)
+	if err != nil {
+		a.Log.Warn("away message: business hours unreadable", "workspace", workspaceID, "error", err)
+		return nil
+	}
+	open, err := flows.InWindow(flows.DateTime{Mode: "business_hours", WorkspaceHours: true}, hours, now)
+	if err != nil {
+		a.Log.Warn("away message: business hours unusable", "workspace", workspaceID, "error", err)
+		return nil
+	}
+	if open {
+		return nil
+	}
+	data, _, err := flowData(ctx, a.DB.Queries, workspaceID, contactID, nil)
+	if err != nil {
+		return nil
+	}
+	data.Variables = nil
+	return &AwayPrompt{Text: render(st.AwayMessageText, data)}
 }
 
 // attachInbound attaches an inbound message to a conversation and counts it there.

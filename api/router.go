@@ -221,6 +221,8 @@ func (s *Server) Handler() http.Handler {
 	h(put, v1+"/settings/assignment", PermSettingsManage, s.putAssignmentSettings)
 	h(get, v1+"/settings/business-hours", PermMember, s.getBusinessHours)
 	h(put, v1+"/settings/business-hours", PermSettingsManage, s.putBusinessHours)
+	h(get, v1+"/settings/away-message", PermMember, s.getAwayMessage)
+	h(put, v1+"/settings/away-message", PermSettingsManage, s.putAwayMessage)
 	h(get, v1+"/settings/auto-close", PermMember, s.getAutoCloseSettings)
 	h(put, v1+"/settings/auto-close", PermSettingsManage, s.putAutoCloseSettings)
 	h(get, v1+"/settings/csat", PermMember, s.getCSATSettings)

@@ -249,10 +249,23 @@ func (c *conversation) handleInbound(ctx workflow.Context, s InboundSignal) erro
 	if err := c.upsertSearchAttributes(ctx); err != nil {
 		return err
 	}
+	if res.Away != nil {
+		c.sendAway(ctx, res.Away.Text)
+	}
 	c.setDetails(ctx)
 	c.notifyWaiters(ctx, s, res.Waiters)
 	c.answerCallback(ctx, s)
 	return nil
+}
+
+// sendAway queues the workspace's away message on the conversation the contact just opened
+// outside business hours (the open's transaction decided it and rendered the text).
+func (c *conversation) sendAway(ctx workflow.Context, text string) {
+	if workflow.GetVersion(ctx, "away-message", workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return
+	}
+	c.queueSystemMessage(ctx, "store away message", chatcenter.Content{Type: chatcenter.ContentText, Text: text},
+		fmt.Sprintf("away:%d", c.st.ConversationID))
 }
 
 // notifyWaiters passes the contact's message to the flow runs that were waiting for it (Ask a
@@ -640,14 +653,20 @@ func (c *conversation) requestCSAT(ctx workflow.Context, question string) {
 	if workflow.GetVersion(ctx, "csat", workflow.DefaultVersion, 1) == workflow.DefaultVersion {
 		return
 	}
+	c.queueSystemMessage(ctx, "store satisfaction survey", activities.CSATContent(question), fmt.Sprintf("csat:%d", c.st.ConversationID))
+}
+
+// queueSystemMessage stores an automatic message (sender workflow) on the conversation, once per
+// key, and queues it for sending. A message that cannot be stored is logged: what caused it (a
+// close, an open) stands.
+func (c *conversation) queueSystemMessage(ctx workflow.Context, summary string, content chatcenter.Content, key string) {
 	var res activities.OutboundResult
-	err := workflow.ExecuteLocalActivity(dbCtx(ctx, "store satisfaction survey"), acts.MessageCreateOutbound, activities.OutboundInput{
+	err := workflow.ExecuteLocalActivity(dbCtx(ctx, summary), acts.MessageCreateOutbound, activities.OutboundInput{
 		WorkspaceID: c.workspaceID, ContactID: c.contactID, ConversationID: c.st.ConversationID,
-		SenderKind: chatcenter.SenderWorkflow, Content: activities.CSATContent(question),
-		IdempotencyKey: fmt.Sprintf("csat:%d", c.st.ConversationID), AllowClosed: true,
+		SenderKind: chatcenter.SenderWorkflow, Content: content, IdempotencyKey: key, AllowClosed: true,
 	}).Get(ctx, &res)
 	if err != nil {
-		workflow.GetLogger(ctx).Error("could not store the satisfaction survey", "conversationID", c.st.ConversationID, "error", err)
+		workflow.GetLogger(ctx).Error("could not store an automatic message", "conversationID", c.st.ConversationID, "key", key, "error", err)
 		return
 	}
 	// A survey found by its key but still pending was stored by an attempt whose result was lost:

@@ -377,4 +377,6 @@ type Workspace struct {
 	CsatEnabled                 bool
 	CsatQuestion                string
 	CsatTimeoutSeconds          int32
+	AwayMessageEnabled          bool
+	AwayMessageText             string
 }

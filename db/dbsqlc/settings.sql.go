@@ -433,7 +433,7 @@ func (q *Queries) WorkspaceAssignmentSettings(ctx context.Context, workspaceID i
 }
 
 const workspaceGetForUpdate = `-- name: WorkspaceGetForUpdate :one
-SELECT id, name, timezone, language, created_at, closing_note_mode, auto_away_minutes, lifecycle_stages, default_max_open_conversations, auto_close_seconds, auto_close_enabled_at, csat_enabled, csat_question, csat_timeout_seconds FROM workspaces WHERE id = $1::bigint FOR UPDATE
+SELECT id, name, timezone, language, created_at, closing_note_mode, auto_away_minutes, lifecycle_stages, default_max_open_conversations, auto_close_seconds, auto_close_enabled_at, csat_enabled, csat_question, csat_timeout_seconds, away_message_enabled, away_message_text FROM workspaces WHERE id = $1::bigint FOR UPDATE
 `
 
 func (q *Queries) WorkspaceGetForUpdate(ctx context.Context, id int64) (Workspace, error) {
@@ -454,6 +454,8 @@ func (q *Queries) WorkspaceGetForUpdate(ctx context.Context, id int64) (Workspac
 		&i.CsatEnabled,
 		&i.CsatQuestion,
 		&i.CsatTimeoutSeconds,
+		&i.AwayMessageEnabled,
+		&i.AwayMessageText,
 	)
 	return i, err
 }
@@ -527,7 +529,7 @@ const workspaceUpdateGeneral = `-- name: WorkspaceUpdateGeneral :one
 
 UPDATE workspaces SET name = $1::text, timezone = $2::text, language = $3::text
 WHERE id = $4::bigint
-RETURNING id, name, timezone, language, created_at, closing_note_mode, auto_away_minutes, lifecycle_stages, default_max_open_conversations, auto_close_seconds, auto_close_enabled_at, csat_enabled, csat_question, csat_timeout_seconds
+RETURNING id, name, timezone, language, created_at, closing_note_mode, auto_away_minutes, lifecycle_stages, default_max_open_conversations, auto_close_seconds, auto_close_enabled_at, csat_enabled, csat_question, csat_timeout_seconds, away_message_enabled, away_message_text
 `
 
 type WorkspaceUpdateGeneralParams struct {
@@ -561,6 +563,8 @@ func (q *Queries) WorkspaceUpdateGeneral(ctx context.Context, arg WorkspaceUpdat
 		&i.CsatEnabled,
 		&i.CsatQuestion,
 		&i.CsatTimeoutSeconds,
+		&i.AwayMessageEnabled,
+		&i.AwayMessageText,
 	)
 	return i, err
 }

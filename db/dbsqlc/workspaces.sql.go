@@ -31,7 +31,7 @@ func (q *Queries) WorkspaceCount(ctx context.Context) (int64, error) {
 }
 
 const workspaceGetByID = `-- name: WorkspaceGetByID :one
-SELECT id, name, timezone, language, created_at, closing_note_mode, auto_away_minutes, lifecycle_stages, default_max_open_conversations, auto_close_seconds, auto_close_enabled_at, csat_enabled, csat_question, csat_timeout_seconds FROM workspaces WHERE id = $1::bigint
+SELECT id, name, timezone, language, created_at, closing_note_mode, auto_away_minutes, lifecycle_stages, default_max_open_conversations, auto_close_seconds, auto_close_enabled_at, csat_enabled, csat_question, csat_timeout_seconds, away_message_enabled, away_message_text FROM workspaces WHERE id = $1::bigint
 `
 
 func (q *Queries) WorkspaceGetByID(ctx context.Context, id int64) (Workspace, error) {
@@ -52,6 +52,8 @@ func (q *Queries) WorkspaceGetByID(ctx context.Context, id int64) (Workspace, er
 		&i.CsatEnabled,
 		&i.CsatQuestion,
 		&i.CsatTimeoutSeconds,
+		&i.AwayMessageEnabled,
+		&i.AwayMessageText,
 	)
 	return i, err
 }
@@ -59,7 +61,7 @@ func (q *Queries) WorkspaceGetByID(ctx context.Context, id int64) (Workspace, er
 const workspaceInsert = `-- name: WorkspaceInsert :one
 INSERT INTO workspaces (name, timezone, language)
 VALUES ($1::text, $2::text, $3::text)
-RETURNING id, name, timezone, language, created_at, closing_note_mode, auto_away_minutes, lifecycle_stages, default_max_open_conversations, auto_close_seconds, auto_close_enabled_at, csat_enabled, csat_question, csat_timeout_seconds
+RETURNING id, name, timezone, language, created_at, closing_note_mode, auto_away_minutes, lifecycle_stages, default_max_open_conversations, auto_close_seconds, auto_close_enabled_at, csat_enabled, csat_question, csat_timeout_seconds, away_message_enabled, away_message_text
 `
 
 type WorkspaceInsertParams struct {
@@ -86,6 +88,8 @@ func (q *Queries) WorkspaceInsert(ctx context.Context, arg WorkspaceInsertParams
 		&i.CsatEnabled,
 		&i.CsatQuestion,
 		&i.CsatTimeoutSeconds,
+		&i.AwayMessageEnabled,
+		&i.AwayMessageText,
 	)
 	return i, err
 }
