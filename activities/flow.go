@@ -701,6 +701,15 @@ func (a *Activities) FlowAssign(ctx context.Context, in FlowAssignInput) (FlowAs
 		return out, domainError(err)
 	}
 	out.UserID, out.Queued = uid, queued
+	if queued {
+		// Capacity that freed while this decision ran (an agent coming online, a close) was
+		// re-offered before the queued row was committed and could not see it: offer again now.
+		// An assignment made here reaches the run as a signal, like any other.
+		if err := a.Engine.Reoffer(ctx, in.WorkspaceID); err != nil {
+			a.Log.Warn("re-offer after queueing failed", "workspace", in.WorkspaceID, "error", err)
+		}
+		return out, nil
+	}
 	if !queued {
 		if err := a.Engine.Changed(ctx, in.ContactID); err != nil {
 			a.Log.Warn("conversation workflow not told of assignment", "contact", in.ContactID, "error", err)

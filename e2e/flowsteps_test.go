@@ -178,8 +178,10 @@ func TestFlowStepsAssignSpecificUserOnlineOnly(t *testing.T) {
 	})
 	b.postUpdate(chID, textUpdate(1, 1, "hello"), http.StatusOK)
 	conv := b.waitOpenConversation()
-	run := stepsWaitRun(b, flowID, "running")
-	require.Equal(t, "assign", *run.CurrentStep)
+	b.eventually("the run waiting in the assign step", func() bool {
+		runs := stepsRuns(b, flowID)
+		return len(runs) == 1 && runs[0].Status == "running" && runs[0].CurrentStep != nil && *runs[0].CurrentStep == "assign"
+	})
 	c, err := b.db.ConversationGetByID(context.Background(), dbsqlc.ConversationGetByIDParams{WorkspaceID: b.owner.WorkspaceID, ID: conv.ID})
 	require.NoError(t, err)
 	require.Nil(t, c.AssigneeID, "nobody else gets it while Maria is offline")
