@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -25,8 +24,8 @@ import (
 // may not).
 type Engine interface {
 	// Open opens a conversation for the contact (source workflow) unless one is open; runID is
-	// the flow run asking, named in the event.
-	Open(ctx context.Context, workspaceID, contactID, runID int64) (chatcenter.Conversation, error)
+	// the flow run asking, named in the event; updateID makes a retried call one update.
+	Open(ctx context.Context, workspaceID, contactID, runID int64, updateID string) (chatcenter.Conversation, error)
 	// Close closes the contact's open conversation with a closing note (source workflow).
 	Close(ctx context.Context, contactID, conversationID, runID int64, updateID, category, summary string) (chatcenter.Conversation, error)
 	// Assign assigns (userID > 0) or unassigns (0) the open conversation.
@@ -477,7 +476,7 @@ func (a *Activities) FlowUpdateContact(ctx context.Context, in FlowContactInput)
 				}
 			}
 		}
-		return ch.save(ctx, q, in.WorkspaceID, in.RunID)
+		return ch.save(ctx, q, in.RunID)
 	})
 	return domainError(err)
 }
@@ -502,7 +501,7 @@ type FlowConversationResult struct {
 // conversation workflow. Closing when nothing is open does nothing.
 func (a *Activities) FlowConversation(ctx context.Context, in FlowConversationInput) (FlowConversationResult, error) {
 	if in.Open {
-		conv, err := a.Engine.Open(ctx, in.WorkspaceID, in.ContactID, in.RunID)
+		conv, err := a.Engine.Open(ctx, in.WorkspaceID, in.ContactID, in.RunID, in.UpdateID)
 		return FlowConversationResult{ConversationID: conv.ID}, domainError(err)
 	}
 	conv, err := a.DB.Queries.ConversationGetOpenByContact(ctx, in.ContactID)
@@ -765,12 +764,9 @@ func (a *Activities) FlowAssignCheck(ctx context.Context, in FlowQueueInput) (Fl
 
 func secondsDuration(s int64) time.Duration { return time.Duration(s) * time.Second }
 
-// mentionPattern is a comment mention, {{@user.ID}} (the same syntax agents write).
-var mentionPattern = regexp.MustCompile(`\{\{@user\.([0-9]+)\}\}`)
-
 func mentionIDs(text string) []int64 {
 	var ids []int64
-	for _, m := range mentionPattern.FindAllStringSubmatch(text, -1) {
+	for _, m := range chatcenter.MentionPattern.FindAllStringSubmatch(text, -1) {
 		if id, err := strconv.ParseInt(m[1], 10, 64); err == nil && !slices.Contains(ids, id) {
 			ids = append(ids, id)
 		}

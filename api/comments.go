@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"net/http"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -28,7 +27,7 @@ const (
 
 // mentionPattern is respond.io's mention syntax. Only digits are accepted as the id; anything
 // else is ordinary text.
-var mentionPattern = regexp.MustCompile(`\{\{@user\.([0-9]+)\}\}`)
+var mentionPattern = chatcenter.MentionPattern
 
 func init() {
 	const v1 = "/api/v1"

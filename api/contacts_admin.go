@@ -5,9 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
-	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -20,6 +18,7 @@ import (
 	"go.temporal.io/api/serviceerror"
 
 	"github.com/chatcenterhq/chatcenter"
+	"github.com/chatcenterhq/chatcenter/contacts"
 	"github.com/chatcenterhq/chatcenter/db"
 	"github.com/chatcenterhq/chatcenter/db/dbsqlc"
 	"github.com/chatcenterhq/chatcenter/fields"
@@ -112,36 +111,10 @@ type contactLifecycleRequest struct {
 	Name optionalField[string] `json:"name"`
 }
 
-// contactValues are a contact's editable values, compared before and after a change.
-type contactValues struct {
-	FirstName    string
-	LastName     string
-	Phone        *string
-	Email        *string
-	Language     string
-	CountryCode  string
-	CustomFields map[string]any
-	Tags         []string
-	Lifecycle    string
-}
+// contactValues are a contact's editable values (shared with flows' contact steps).
+type contactValues = contacts.Values
 
-func contactValuesOf(c dbsqlc.Contact) contactValues {
-	v := contactValues{
-		FirstName: c.FirstName, LastName: c.LastName, Phone: c.Phone, Email: c.Email, Language: c.Language,
-		CountryCode: c.CountryCode, CustomFields: map[string]any{}, Tags: slices.Clone(c.Tags), Lifecycle: c.Lifecycle,
-	}
-	// Numbers stay exact (json.Number), as fields.Value produces them, so unchanged values compare equal.
-	dec := json.NewDecoder(bytes.NewReader(c.CustomFields))
-	dec.UseNumber()
-	_ = dec.Decode(&v.CustomFields)
-	if v.CustomFields == nil {
-		v.CustomFields = map[string]any{}
-	}
-	if v.Tags == nil {
-		v.Tags = []string{}
-	}
-	return v
-}
+func contactValuesOf(c dbsqlc.Contact) contactValues { return contacts.ValuesOf(c) }
 
 // applyStandard validates and applies the standard members of in; create requires first_name.
 func (in contactInput) applyStandard(v *contactValues, create bool) error {
@@ -329,13 +302,7 @@ func stringOrEmpty(s *string) string {
 	return *s
 }
 
-func marshalCustomFields(m map[string]any) ([]byte, error) {
-	b, err := json.Marshal(m)
-	if err != nil {
-		return nil, fmt.Errorf("encode custom fields: %w", err)
-	}
-	return b, nil
-}
+func marshalCustomFields(m map[string]any) ([]byte, error) { return contacts.MarshalCustomFields(m) }
 
 func (s *Server) createContact(c *gin.Context) {
 	u := currentUser(c)
@@ -473,43 +440,15 @@ func (s *Server) changeContact(c *gin.Context, change func(ctx context.Context, 
 		if err != nil {
 			return err
 		}
-		before := contactValuesOf(row)
 		after := contactValuesOf(row)
 		if err := change(ctx, q, &after); err != nil {
 			return err
 		}
-		events := contactChangeEvents(before, after)
-		if len(events) == 0 {
-			out = row
-			return nil
-		}
-		custom, err := marshalCustomFields(after.CustomFields)
-		if err != nil {
-			return err
-		}
-		out, err = q.ContactUpdate(ctx, dbsqlc.ContactUpdateParams{
-			WorkspaceID: u.WorkspaceID, ID: row.ID, FirstName: after.FirstName, LastName: after.LastName,
-			Phone: after.Phone, Email: after.Email, Language: after.Language, CountryCode: after.CountryCode,
-			CustomFields: custom, Tags: after.Tags, Lifecycle: after.Lifecycle,
-		})
+		out, _, err = contacts.Save(ctx, q, row, after, u.ID, nil)
 		if err != nil {
 			return contactConflict(err, after)
 		}
-		changed := []string{}
-		for _, e := range events {
-			e.WorkspaceID, e.ContactID, e.ActorUserID = u.WorkspaceID, row.ID, u.ID
-			switch {
-			case e.Type == "contact.field_changed":
-				changed = append(changed, e.Payload["field"].(string))
-			case !slices.Contains(changed, "tags"):
-				changed = append(changed, "tags")
-			}
-			if err := db.InsertEvent(ctx, q, e); err != nil {
-				return err
-			}
-		}
-		return db.InsertEvent(ctx, q, db.Event{WorkspaceID: u.WorkspaceID, Type: "contact.updated", ContactID: row.ID,
-			ActorUserID: u.ID, Payload: map[string]any{"contact": db.ToContact(out), "changed": changed}})
+		return nil
 	})
 	if err != nil {
 		s.fail(c, err)
@@ -518,65 +457,9 @@ func (s *Server) changeContact(c *gin.Context, change func(ctx context.Context, 
 	c.JSON(http.StatusOK, db.ToContact(out))
 }
 
-// contactChangeEvents lists the field and tag events between two versions of a contact (without
-// workspace, contact and actor, which the caller sets).
+// contactChangeEvents lists the field and tag events between two versions of a contact.
 func contactChangeEvents(before, after contactValues) []db.Event {
-	var out []db.Event
-	field := func(name string, was, now any, custom bool) {
-		p := map[string]any{"field": name, "old": was, "new": now}
-		if custom {
-			p["custom"] = true
-		}
-		out = append(out, db.Event{Type: "contact.field_changed", Payload: p})
-	}
-	text := func(name, was, now string) {
-		if was != now {
-			field(name, emptyAsNil(was), emptyAsNil(now), false)
-		}
-	}
-	text("first_name", before.FirstName, after.FirstName)
-	text("last_name", before.LastName, after.LastName)
-	text("phone", stringOrEmpty(before.Phone), stringOrEmpty(after.Phone))
-	text("email", stringOrEmpty(before.Email), stringOrEmpty(after.Email))
-	text("language", before.Language, after.Language)
-	text("country_code", before.CountryCode, after.CountryCode)
-	text("lifecycle", before.Lifecycle, after.Lifecycle)
-
-	slugs := make([]string, 0, len(before.CustomFields)+len(after.CustomFields))
-	for k := range before.CustomFields {
-		slugs = append(slugs, k)
-	}
-	for k := range after.CustomFields {
-		if _, ok := before.CustomFields[k]; !ok {
-			slugs = append(slugs, k)
-		}
-	}
-	slices.Sort(slugs)
-	for _, slug := range slugs {
-		was, now := before.CustomFields[slug], after.CustomFields[slug]
-		if !reflect.DeepEqual(was, now) {
-			field(slug, was, now, true)
-		}
-	}
-
-	for _, t := range after.Tags {
-		if !slices.Contains(before.Tags, t) {
-			out = append(out, db.Event{Type: "contact.tag_added", Payload: map[string]any{"tag": t}})
-		}
-	}
-	for _, t := range before.Tags {
-		if !slices.Contains(after.Tags, t) {
-			out = append(out, db.Event{Type: "contact.tag_removed", Payload: map[string]any{"tag": t}})
-		}
-	}
-	return out
-}
-
-func emptyAsNil(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
+	return contacts.ChangeEvents(before, after)
 }
 
 // deleteContact deletes a contact with its conversations, messages and identities. Its

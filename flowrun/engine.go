@@ -24,7 +24,7 @@ type Engine struct {
 var _ activities.Engine = Engine{}
 
 // Open opens a conversation for the contact with source workflow (update-with-start).
-func (e Engine) Open(ctx context.Context, workspaceID, contactID, runID int64) (chatcenter.Conversation, error) {
+func (e Engine) Open(ctx context.Context, workspaceID, contactID, runID int64, updateID string) (chatcenter.Conversation, error) {
 	var out chatcenter.Conversation
 	opts := workflows.ConversationStartOptions(workspaceID, contactID)
 	opts.WorkflowIDConflictPolicy = enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING
@@ -33,7 +33,7 @@ func (e Engine) Open(ctx context.Context, workspaceID, contactID, runID int64) (
 	h, err := e.Temporal.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
 		StartWorkflowOperation: op,
 		UpdateOptions: client.UpdateWorkflowOptions{
-			UpdateName: workflows.UpdateOpen, WaitForStage: client.WorkflowUpdateStageCompleted,
+			UpdateName: workflows.UpdateOpen, UpdateID: updateID, WaitForStage: client.WorkflowUpdateStageCompleted,
 			Args: []any{workflows.OpenRequest{Source: chatcenter.SourceWorkflow, RunID: runID}},
 		},
 	})
