@@ -75,9 +75,16 @@ func (s *Server) requireStorage() error {
 // errTooLarge marks an upload that went past the size limit.
 var errTooLarge = errors.New("file too large")
 
-// tooLarge answers 413 with the limit, and closes the connection: the rest of the body is not
-// worth reading.
-func (s *Server) tooLarge(c *gin.Context) {
+// tooLargeDrain bounds how much of an oversized upload is read and thrown away before the 413.
+const tooLargeDrain = 16 << 20
+
+// tooLarge answers 413 with the limit and closes the connection. It first reads and discards
+// what is left of the body (up to tooLargeDrain, for at most ten seconds): a client still
+// sending when the server closes gets a connection reset instead of the answer.
+func (s *Server) tooLarge(c *gin.Context, body io.Reader) {
+	rc := http.NewResponseController(c.Writer)
+	_ = rc.SetReadDeadline(time.Now().Add(10 * time.Second))
+	_, _ = io.CopyN(io.Discard, body, tooLargeDrain)
 	c.Header("Connection", "close")
 	s.fail(c, chatcenter.Errorf(chatcenter.ETOOLARGE, "the file is larger than the upload limit of %s", byteSize(s.MaxUpload)))
 }
@@ -134,7 +141,8 @@ func (s *Server) uploadFile(c *gin.Context) {
 		return
 	}
 	ctx := c.Request.Context()
-	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, s.MaxUpload+multipartSlack)
+	orig := c.Request.Body
+	c.Request.Body = http.MaxBytesReader(c.Writer, orig, s.MaxUpload+multipartSlack)
 	mr, err := c.Request.MultipartReader()
 	if err != nil {
 		s.fail(c, invalid("send the file as multipart/form-data in a field named file"))
@@ -146,7 +154,7 @@ func (s *Server) uploadFile(c *gin.Context) {
 		p, err := mr.NextPart()
 		switch {
 		case isTooLarge(err):
-			s.tooLarge(c)
+			s.tooLarge(c, orig)
 			return
 		case err == io.EOF:
 			s.fail(c, invalid("the form has no field named file"))
@@ -158,7 +166,7 @@ func (s *Server) uploadFile(c *gin.Context) {
 		if p.FormName() != "file" {
 			// Other fields are allowed and ignored; reading them counts against the body limit.
 			if _, err := io.Copy(io.Discard, p); isTooLarge(err) {
-				s.tooLarge(c)
+				s.tooLarge(c, orig)
 				return
 			}
 			continue
@@ -172,7 +180,7 @@ func (s *Server) uploadFile(c *gin.Context) {
 	head = head[:n]
 	switch {
 	case isTooLarge(err):
-		s.tooLarge(c)
+		s.tooLarge(c, orig)
 		return
 	case err != nil && err != io.EOF && err != io.ErrUnexpectedEOF:
 		s.fail(c, invalid("cannot read the upload"))
@@ -195,7 +203,7 @@ func (s *Server) uploadFile(c *gin.Context) {
 	if err != nil {
 		switch {
 		case isTooLarge(src.readErr):
-			s.tooLarge(c)
+			s.tooLarge(c, orig)
 		case src.readErr != nil:
 			s.fail(c, invalid("the upload was interrupted"))
 		default:
