@@ -60,6 +60,10 @@ const (
 	// listen and where the server's own clients dial the frontend. They are
 	// never meant to be reachable from outside this machine.
 	loopbackIP = "127.0.0.1"
+
+	// namespaceCacheRefresh is how often each service reloads its namespace
+	// cache (system.namespaceCacheRefreshInterval, left at its default).
+	namespaceCacheRefresh = 2 * time.Second
 )
 
 // Options configures Start.
@@ -167,7 +171,10 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 	logLevel := new(slog.LevelVar)
 	logLevel.Set(quietLogLevel)
 	serverLogger := newServerLogger(o.Logger, logLevel)
-	ts, err := newTemporalServer(sqlConf, frontendIP, frontendPort, frontendAddr, serverLogger)
+	dc := dynamicConfig()
+	// On for the start only; see forceSearchAttributesRefresh.
+	forced := forceSearchAttributesRefresh(dc)
+	ts, err := newTemporalServer(sqlConf, frontendIP, frontendPort, frontendAddr, serverLogger, dc)
 	if err != nil {
 		return nil, fmt.Errorf("devserver: create temporal server: %w", err)
 	}
@@ -191,9 +198,21 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 		return nil, fmt.Errorf("devserver: %w", err)
 	}
 
-	if err := s.waitReady(ctx, o.SearchAttributes); err != nil {
+	added, err := s.waitReady(ctx, o.SearchAttributes)
+	if err != nil {
 		return fail(err)
 	}
+	if added {
+		// Attributes added to a namespace that already existed reach each
+		// service's namespace cache on its next refresh; until then the
+		// forced reads keep them usable.
+		select {
+		case <-time.After(2 * namespaceCacheRefresh):
+		case <-ctx.Done():
+			return fail(ctx.Err())
+		}
+	}
+	forced()
 	if o.UIAddr != "" {
 		if err := s.startUI(ctx, uiIP, uiPort); err != nil {
 			return fail(fmt.Errorf("start UI: %w", err))
@@ -348,6 +367,7 @@ func newTemporalServer(
 	frontendPort int,
 	frontendAddr string,
 	logger slogLogger,
+	dc dynamicconfig.Client,
 ) (temporal.Server, error) {
 	// The internal services get fresh loopback ports on every start. Their
 	// addresses are not persisted anywhere that matters: membership is
@@ -438,23 +458,19 @@ func newTemporalServer(
 		temporal.WithLogger(logger),
 		temporal.WithAuthorizer(authorizer),
 		temporal.WithClaimMapper(func(*config.Config) authorization.ClaimMapper { return claimMapper }),
-		temporal.WithDynamicConfigClient(dynamicConfig()),
+		temporal.WithDynamicConfigClient(dc),
 	)
 }
 
 // dynamicConfig returns the server's dynamic config, mostly what
 // `temporal server start-dev` sets.
-func dynamicConfig() dynamicconfig.StaticClient {
-	return dynamicconfig.StaticClient{
-		// Search attributes are resolved from the namespace record in SQLite
-		// on every use instead of from each service's namespace cache, so
-		// attributes added on a restart (ensureSearchAttributes) work as
-		// soon as Start returns instead of after the next cache refresh.
-		// Changes are rare and the reads hit a tiny table.
-		dynamicconfig.ForceSearchAttributesCacheRefreshOnRead.Key(): true,
-		// Same for Nexus endpoints.
+func dynamicConfig() *dynamicconfig.MemoryClient {
+	c := dynamicconfig.NewMemoryClient()
+	for k, v := range map[dynamicconfig.Key]any{
+		// Nexus endpoints are read from SQLite on every use instead of from
+		// each service's cache, so one created through the API works at once.
 		dynamicconfig.ForceNexusEndpointRefreshOnRead.Key(): true,
-		// Bypassing those caches costs persistence reads; the CLI raises the
+		// Bypassing that cache costs persistence reads; the CLI raises the
 		// per-host persistence rate limits to compensate (keeping the ratio
 		// of the defaults, 2000:9000), so the server never throttles itself
 		// against a local SQLite file.
@@ -471,17 +487,31 @@ func dynamicConfig() dynamicconfig.StaticClient {
 		// history.shardIOConcurrency stays at its default of 1: with the
 		// single shared SQLite connection more concurrency would only queue
 		// up on that connection.
+	} {
+		c.OverrideValue(k, v)
 	}
+	return c
+}
+
+// forceSearchAttributesRefresh makes every service resolve search attribute
+// aliases from the namespace record in SQLite instead of from its namespace
+// cache, until the returned func is called. Start keeps it on only while
+// attributes may be missing from the caches: the CLI's dev server keeps it on
+// for good, which costs every request that carries search attributes
+// (SignalWithStart, upserts) two serialised SQLite reads — measured at 15% of
+// the process's CPU on the inbound webhook path (cmd/chatbench -cpuprofile).
+func forceSearchAttributesRefresh(c *dynamicconfig.MemoryClient) (done func()) {
+	return c.OverrideValue(dynamicconfig.ForceSearchAttributesCacheRefreshOnRead.Key(), true)
 }
 
 // waitReady polls the frontend until it serves the namespace, then makes
 // sure all wanted search attributes exist. The server's Start returns once
 // its services are started, but the frontend may still refuse calls for a
 // moment (e.g. while the namespace registry loads).
-func (s *Server) waitReady(ctx context.Context, searchAttributes map[string]enumspb.IndexedValueType) error {
+func (s *Server) waitReady(ctx context.Context, searchAttributes map[string]enumspb.IndexedValueType) (added bool, err error) {
 	c, err := s.dialReady(ctx)
 	if err != nil {
-		return err
+		return false, err
 	}
 	defer c.Close()
 	return s.ensureSearchAttributes(ctx, c, searchAttributes)
@@ -528,30 +558,30 @@ func (s *Server) tryDial(ctx context.Context) (client.Client, error) {
 // namespace does not have yet. On a fresh DataDir they were already created
 // with the namespace, so this only does work after a restart with new
 // attributes in Options.
-func (s *Server) ensureSearchAttributes(ctx context.Context, c client.Client, want map[string]enumspb.IndexedValueType) error {
+func (s *Server) ensureSearchAttributes(ctx context.Context, c client.Client, want map[string]enumspb.IndexedValueType) (added bool, err error) {
 	if len(want) == 0 {
-		return nil
+		return false, nil
 	}
 	list, err := c.OperatorService().ListSearchAttributes(ctx, &operatorservice.ListSearchAttributesRequest{Namespace: s.namespace})
 	if err != nil {
-		return fmt.Errorf("list search attributes: %w", err)
+		return false, fmt.Errorf("list search attributes: %w", err)
 	}
 	missing := map[string]enumspb.IndexedValueType{}
 	for name, typ := range want {
 		if have, ok := list.GetCustomAttributes()[name]; ok {
 			if have != typ {
-				return fmt.Errorf("search attribute %q already exists as %v, not %v; the type of an attribute cannot be changed (delete %s to start over)",
+				return false, fmt.Errorf("search attribute %q already exists as %v, not %v; the type of an attribute cannot be changed (delete %s to start over)",
 					name, have, typ, dbFileName)
 			}
 			continue
 		}
 		if _, ok := list.GetSystemAttributes()[name]; ok {
-			return fmt.Errorf("search attribute %q is a system search attribute", name)
+			return false, fmt.Errorf("search attribute %q is a system search attribute", name)
 		}
 		missing[name] = typ
 	}
 	if len(missing) == 0 {
-		return nil
+		return false, nil
 	}
 	// With SQL visibility, adding an attribute that exists is not an error
 	// (the server logs and skips it), so a concurrent add is harmless too.
@@ -559,12 +589,12 @@ func (s *Server) ensureSearchAttributes(ctx context.Context, c client.Client, wa
 		Namespace:        s.namespace,
 		SearchAttributes: missing,
 	}); err != nil {
-		return fmt.Errorf("add search attributes: %w", err)
+		return false, fmt.Errorf("add search attributes: %w", err)
 	}
-	// No need to wait for namespace caches to catch up: with
-	// system.forceSearchAttributesCacheRefreshOnRead every service reads the
-	// aliases straight from the namespace record.
-	return nil
+	// The services' namespace caches learn of them on their next refresh;
+	// until then system.forceSearchAttributesCacheRefreshOnRead (on during
+	// Start) has every service read the aliases from the namespace record.
+	return true, nil
 }
 
 // startUI starts the Web UI on host:port and waits until it accepts

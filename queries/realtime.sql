@@ -1,7 +1,3 @@
--- name: RealtimeListen :exec
--- Run on the broker's dedicated connection; the trigger of migration 00007 notifies event ids.
-LISTEN chatcenter_events;
-
 -- name: RealtimeEventMaxID :one
 -- Where a starting broker begins: it streams what is written from now on.
 SELECT coalesce(max(id), 0)::bigint AS max_id FROM events;

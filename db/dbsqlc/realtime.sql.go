@@ -180,16 +180,6 @@ func (q *Queries) RealtimeEventMaxID(ctx context.Context) (int64, error) {
 	return max_id, err
 }
 
-const realtimeListen = `-- name: RealtimeListen :exec
-LISTEN chatcenter_events
-`
-
-// Run on the broker's dedicated connection; the trigger of migration 00007 notifies event ids.
-func (q *Queries) RealtimeListen(ctx context.Context) error {
-	_, err := q.db.Exec(ctx, realtimeListen)
-	return err
-}
-
 const realtimeMessageList = `-- name: RealtimeMessageList :many
 SELECT id, workspace_id, contact_id, conversation_id, channel_id, direction, sender_kind, sender_user_id, content, content_type, external_id, status, error, idempotency_key, sent_at, edited_at, created_at, updated_at FROM messages WHERE id = ANY ($1::bigint[])
 `
