@@ -158,6 +158,10 @@ func (s *Server) flowHook(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	if err := s.flowHookAllowed(c, f.ID); err != nil {
+		s.fail(c, err)
+		return
+	}
 	if f.Status != "published" {
 		s.fail(c, chatcenter.Errorf(chatcenter.ECONFLICT, "the flow is not published (it is %s)", f.Status))
 		return

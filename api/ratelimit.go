@@ -4,9 +4,11 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"golang.org/x/time/rate"
 
 	"github.com/chatcenterhq/chatcenter"
 	"github.com/chatcenterhq/chatcenter/db/dbsqlc"
@@ -82,4 +84,71 @@ func (s *Server) loginSucceeded(c *gin.Context, email string) {
 	if err := s.DB.LoginFailureClear(c.Request.Context(), loginAccountKey(email)); err != nil {
 		s.Log.WarnContext(c.Request.Context(), "failed logins not cleared", "error", err, "request_id", c.GetString(ctxRequestID))
 	}
+}
+
+// Incoming Webhook calls are limited per flow, in each API process: the URL is public (its
+// secret is the only check), and every accepted call may create a contact and start a run.
+const (
+	defaultFlowHookRate  = 10 // calls per second, sustained
+	defaultFlowHookBurst = 100
+	// keyedIdle: a key's bucket is forgotten after this long unused (it is full again by then).
+	keyedIdle = 10 * time.Minute
+)
+
+// keyedLimiter is a token bucket per key.
+type keyedLimiter struct {
+	rate  rate.Limit
+	burst int
+
+	mu      sync.Mutex
+	buckets map[int64]*keyedBucket
+	pruned  time.Time
+}
+
+type keyedBucket struct {
+	lim  *rate.Limiter
+	used time.Time
+}
+
+func newKeyedLimiter(perSecond float64, burst int) *keyedLimiter {
+	return &keyedLimiter{rate: rate.Limit(perSecond), burst: burst, buckets: map[int64]*keyedBucket{}}
+}
+
+// allow takes a token from key's bucket; when there is none it says how long until there is.
+func (l *keyedLimiter) allow(key int64, now time.Time) (ok bool, wait time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if now.Sub(l.pruned) > keyedIdle {
+		for k, b := range l.buckets {
+			if now.Sub(b.used) > keyedIdle {
+				delete(l.buckets, k)
+			}
+		}
+		l.pruned = now
+	}
+	b := l.buckets[key]
+	if b == nil {
+		b = &keyedBucket{lim: rate.NewLimiter(l.rate, l.burst)}
+		l.buckets[key] = b
+	}
+	b.used = now
+	r := b.lim.ReserveN(now, 1)
+	if d := r.DelayFrom(now); d > 0 {
+		r.CancelAt(now)
+		return false, d
+	}
+	return true, 0
+}
+
+// flowHookAllowed answers a rate_limited error (Retry-After set) when the flow's webhook is
+// called faster than the limit allows.
+func (s *Server) flowHookAllowed(c *gin.Context, flowID int64) error {
+	ok, wait := s.hookLimits.allow(flowID, time.Now())
+	if ok {
+		return nil
+	}
+	secs := max(int(math.Ceil(wait.Seconds())), 1)
+	c.Header("Retry-After", strconv.Itoa(secs))
+	return chatcenter.Errorf(chatcenter.ERATELIMITED, "this webhook accepts at most %g calls per second (bursts of %d); try again in %d second(s)",
+		float64(s.hookLimits.rate), s.hookLimits.burst, secs)
 }

@@ -58,8 +58,13 @@ type Server struct {
 	// Flows enrolls contacts in flows and stops runs; without it the flow run, shortcut and
 	// incoming webhook routes answer 503.
 	Flows *flowrun.Enroller
+	// FlowHookRate and FlowHookBurst limit the calls to each flow's incoming webhook, per API
+	// process (defaults 10 per second, bursts of 100); past them the webhook answers 429.
+	FlowHookRate  float64
+	FlowHookBurst int
 
-	routes []Route
+	routes     []Route
+	hookLimits *keyedLimiter
 }
 
 func (s *Server) defaults() {
@@ -77,6 +82,15 @@ func (s *Server) defaults() {
 	}
 	if s.MaxUpload <= 0 {
 		s.MaxUpload = 25 << 20
+	}
+	if s.FlowHookRate <= 0 {
+		s.FlowHookRate = defaultFlowHookRate
+	}
+	if s.FlowHookBurst <= 0 {
+		s.FlowHookBurst = defaultFlowHookBurst
+	}
+	if s.hookLimits == nil {
+		s.hookLimits = newKeyedLimiter(s.FlowHookRate, s.FlowHookBurst)
 	}
 }
 
