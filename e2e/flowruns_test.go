@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 	enumspb "go.temporal.io/api/enums/v1"
 
@@ -76,6 +77,18 @@ func frWaitRun(b *bundle, flowID, runID int64, status, step string) frRun {
 		return r.Status == status && (step == "" || r.CurrentStep != nil && *r.CurrentStep == step)
 	})
 	return r
+}
+
+// frRunEvents lists a run's flow_run.* events in order, the end with its status.
+func frRunEvents(b *bundle, runID int64) []string {
+	b.t.Helper()
+	rows, err := b.db.Pool.Query(context.Background(), `
+		SELECT type || coalesce(' ' || (payload->>'status'), '') FROM events
+		WHERE type LIKE 'flow_run.%' AND (payload->>'run_id')::bigint = $1 ORDER BY id`, runID)
+	require.NoError(b.t, err)
+	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	require.NoError(b.t, err)
+	return out
 }
 
 func frRuns(b *bundle, flowID int64, query string) list[frRun] {
@@ -165,6 +178,8 @@ func TestManualTriggerRunCompletes(t *testing.T) {
 	require.Equal(t, map[string]string{"surname": "Lee"}, run.Variables)
 	require.Nil(t, run.Error)
 	frWorkflowStatus(b, run.ID, enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED)
+	// The run's start and end are events of the contact (streamed to whoever may see it).
+	require.Equal(t, []string{"flow_run.started", "flow_run.ended completed"}, frRunEvents(b, run.ID))
 
 	got := frGetContact(b, ct.ID)
 	require.Contains(t, got.Tags, "vip")
@@ -240,6 +255,7 @@ func TestFlowRunsStop(t *testing.T) {
 	frWorkflowStatus(b, first.Run.ID, enumspb.WORKFLOW_EXECUTION_STATUS_CANCELED)
 	b.do("POST", fmt.Sprintf("/api/v1/flows/%d/runs/%d/stop", flowID, first.Run.ID), "", nil, http.StatusConflict, nil)
 	require.Equal(t, "stopped", frGetRun(b, flowID, first.Run.ID).Status)
+	require.Equal(t, []string{"flow_run.started", "flow_run.ended stopped"}, frRunEvents(b, first.Run.ID))
 	require.NotContains(t, frGetContact(b, ann.ID).Tags, "waited")
 
 	// Out of the flow, Ann can be enrolled again.

@@ -140,9 +140,9 @@ func insertRun(ctx context.Context, q *dbsqlc.Queries, en Enrollment, version in
 		return active, false, nil
 	}
 	if err != nil {
-		return run, false, fmt.Errorf("record flow run: %w", err)
+		return dbsqlc.FlowRun{}, false, fmt.Errorf("record flow run: %w", err)
 	}
-	return run, true, nil
+	return dbsqlc.FlowRun(run), true, nil
 }
 
 // Start starts a recorded run's workflow and marks it running. Starting one already started is
@@ -198,7 +198,7 @@ func (e *Enroller) Stop(ctx context.Context, workspaceID, runID int64, reason st
 	if db.IsNoRows(err) {
 		return run, chatcenter.Errorf(chatcenter.ECONFLICT, "flow run %d already ended", runID)
 	}
-	return stopped, err
+	return dbsqlc.FlowRun(stopped), err
 }
 
 // StopContact stops every active run of a contact (the contact is being deleted).

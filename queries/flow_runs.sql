@@ -1,15 +1,25 @@
 -- name: FlowRunInsert :one
 -- Records an enrollment unless the contact is already in the flow, the origin was already
--- dispatched, or (once) the contact was ever enrolled; no row means skipped.
-INSERT INTO flow_runs (workspace_id, flow_id, version, contact_id, trigger_type, origin_key, variables,
-                       conversation_id, started_by, parent_run_id, depth)
-SELECT @workspace_id::bigint, @flow_id::bigint, @version::int, @contact_id::bigint, @trigger_type::text,
-       @origin_key::text, @variables::jsonb, sqlc.narg('conversation_id')::bigint, sqlc.narg('started_by')::bigint,
-       sqlc.narg('parent_run_id')::bigint, @depth::int
-WHERE NOT (@once::boolean AND EXISTS (
-    SELECT 1 FROM flow_runs r WHERE r.flow_id = @flow_id::bigint AND r.contact_id = @contact_id::bigint))
-ON CONFLICT DO NOTHING
-RETURNING *;
+-- dispatched, or (once) the contact was ever enrolled; no row means skipped. The run's
+-- flow_run.started event is written with it.
+WITH run AS (
+    INSERT INTO flow_runs (workspace_id, flow_id, version, contact_id, trigger_type, origin_key, variables,
+                           conversation_id, started_by, parent_run_id, depth)
+    SELECT @workspace_id::bigint, @flow_id::bigint, @version::int, @contact_id::bigint, @trigger_type::text,
+           @origin_key::text, @variables::jsonb, sqlc.narg('conversation_id')::bigint, sqlc.narg('started_by')::bigint,
+           sqlc.narg('parent_run_id')::bigint, @depth::int
+    WHERE NOT (@once::boolean AND EXISTS (
+        SELECT 1 FROM flow_runs r WHERE r.flow_id = @flow_id::bigint AND r.contact_id = @contact_id::bigint))
+    ON CONFLICT DO NOTHING
+    RETURNING *
+), ev AS (
+    INSERT INTO events (workspace_id, type, contact_id, conversation_id, actor_user_id, payload)
+    SELECT run.workspace_id, 'flow_run.started', run.contact_id, run.conversation_id, run.started_by,
+           jsonb_build_object('run_id', run.id, 'flow_id', run.flow_id, 'version', run.version,
+                              'trigger_type', run.trigger_type, 'parent_run_id', run.parent_run_id)
+    FROM run
+)
+SELECT run.* FROM run;
 
 -- name: FlowRunGetByOrigin :one
 SELECT * FROM flow_runs WHERE flow_id = @flow_id::bigint AND origin_key = @origin_key::text;
@@ -29,11 +39,21 @@ UPDATE flow_runs SET status = 'running', current_step = sqlc.narg('current_step'
 WHERE id = @id::bigint AND status IN ('starting', 'running');
 
 -- name: FlowRunFinish :one
--- Records how a run ended; a run that already ended keeps its outcome.
-UPDATE flow_runs SET status = @status::text, error = sqlc.narg('error')::text,
-    current_step = coalesce(sqlc.narg('current_step')::text, current_step), updated_at = now(), ended_at = now()
-WHERE id = @id::bigint AND status IN ('starting', 'running')
-RETURNING *;
+-- Records how a run ended, with its flow_run.ended event; a run that already ended keeps its
+-- outcome (no row).
+WITH run AS (
+    UPDATE flow_runs SET status = @status::text, error = sqlc.narg('error')::text,
+        current_step = coalesce(sqlc.narg('current_step')::text, current_step), updated_at = now(), ended_at = now()
+    WHERE id = @id::bigint AND status IN ('starting', 'running')
+    RETURNING *
+), ev AS (
+    INSERT INTO events (workspace_id, type, contact_id, conversation_id, payload)
+    SELECT run.workspace_id, 'flow_run.ended', run.contact_id, run.conversation_id,
+           jsonb_build_object('run_id', run.id, 'flow_id', run.flow_id, 'status', run.status,
+                              'current_step', run.current_step, 'error', run.error)
+    FROM run
+)
+SELECT run.* FROM run;
 
 -- name: FlowRunList :many
 SELECT * FROM flow_runs

@@ -206,10 +206,19 @@ func (q *Queries) FlowRunActiveForContact(ctx context.Context, arg FlowRunActive
 }
 
 const flowRunFinish = `-- name: FlowRunFinish :one
-UPDATE flow_runs SET status = $1::text, error = $2::text,
-    current_step = coalesce($3::text, current_step), updated_at = now(), ended_at = now()
-WHERE id = $4::bigint AND status IN ('starting', 'running')
-RETURNING id, workspace_id, flow_id, version, contact_id, trigger_type, origin_key, variables, conversation_id, started_by, parent_run_id, depth, status, current_step, error, created_at, updated_at, ended_at
+WITH run AS (
+    UPDATE flow_runs SET status = $1::text, error = $2::text,
+        current_step = coalesce($3::text, current_step), updated_at = now(), ended_at = now()
+    WHERE id = $4::bigint AND status IN ('starting', 'running')
+    RETURNING id, workspace_id, flow_id, version, contact_id, trigger_type, origin_key, variables, conversation_id, started_by, parent_run_id, depth, status, current_step, error, created_at, updated_at, ended_at
+), ev AS (
+    INSERT INTO events (workspace_id, type, contact_id, conversation_id, payload)
+    SELECT run.workspace_id, 'flow_run.ended', run.contact_id, run.conversation_id,
+           jsonb_build_object('run_id', run.id, 'flow_id', run.flow_id, 'status', run.status,
+                              'current_step', run.current_step, 'error', run.error)
+    FROM run
+)
+SELECT run.id, run.workspace_id, run.flow_id, run.version, run.contact_id, run.trigger_type, run.origin_key, run.variables, run.conversation_id, run.started_by, run.parent_run_id, run.depth, run.status, run.current_step, run.error, run.created_at, run.updated_at, run.ended_at FROM run
 `
 
 type FlowRunFinishParams struct {
@@ -219,15 +228,37 @@ type FlowRunFinishParams struct {
 	ID          int64
 }
 
-// Records how a run ended; a run that already ended keeps its outcome.
-func (q *Queries) FlowRunFinish(ctx context.Context, arg FlowRunFinishParams) (FlowRun, error) {
+type FlowRunFinishRow struct {
+	ID             int64
+	WorkspaceID    int64
+	FlowID         int64
+	Version        int32
+	ContactID      int64
+	TriggerType    string
+	OriginKey      string
+	Variables      json.RawMessage
+	ConversationID *int64
+	StartedBy      *int64
+	ParentRunID    *int64
+	Depth          int32
+	Status         string
+	CurrentStep    *string
+	Error          *string
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+	EndedAt        *time.Time
+}
+
+// Records how a run ended, with its flow_run.ended event; a run that already ended keeps its
+// outcome (no row).
+func (q *Queries) FlowRunFinish(ctx context.Context, arg FlowRunFinishParams) (FlowRunFinishRow, error) {
 	row := q.db.QueryRow(ctx, flowRunFinish,
 		arg.Status,
 		arg.Error,
 		arg.CurrentStep,
 		arg.ID,
 	)
-	var i FlowRun
+	var i FlowRunFinishRow
 	err := row.Scan(
 		&i.ID,
 		&i.WorkspaceID,
@@ -352,15 +383,24 @@ func (q *Queries) FlowRunGetByOrigin(ctx context.Context, arg FlowRunGetByOrigin
 }
 
 const flowRunInsert = `-- name: FlowRunInsert :one
-INSERT INTO flow_runs (workspace_id, flow_id, version, contact_id, trigger_type, origin_key, variables,
-                       conversation_id, started_by, parent_run_id, depth)
-SELECT $1::bigint, $2::bigint, $3::int, $4::bigint, $5::text,
-       $6::text, $7::jsonb, $8::bigint, $9::bigint,
-       $10::bigint, $11::int
-WHERE NOT ($12::boolean AND EXISTS (
-    SELECT 1 FROM flow_runs r WHERE r.flow_id = $2::bigint AND r.contact_id = $4::bigint))
-ON CONFLICT DO NOTHING
-RETURNING id, workspace_id, flow_id, version, contact_id, trigger_type, origin_key, variables, conversation_id, started_by, parent_run_id, depth, status, current_step, error, created_at, updated_at, ended_at
+WITH run AS (
+    INSERT INTO flow_runs (workspace_id, flow_id, version, contact_id, trigger_type, origin_key, variables,
+                           conversation_id, started_by, parent_run_id, depth)
+    SELECT $1::bigint, $2::bigint, $3::int, $4::bigint, $5::text,
+           $6::text, $7::jsonb, $8::bigint, $9::bigint,
+           $10::bigint, $11::int
+    WHERE NOT ($12::boolean AND EXISTS (
+        SELECT 1 FROM flow_runs r WHERE r.flow_id = $2::bigint AND r.contact_id = $4::bigint))
+    ON CONFLICT DO NOTHING
+    RETURNING id, workspace_id, flow_id, version, contact_id, trigger_type, origin_key, variables, conversation_id, started_by, parent_run_id, depth, status, current_step, error, created_at, updated_at, ended_at
+), ev AS (
+    INSERT INTO events (workspace_id, type, contact_id, conversation_id, actor_user_id, payload)
+    SELECT run.workspace_id, 'flow_run.started', run.contact_id, run.conversation_id, run.started_by,
+           jsonb_build_object('run_id', run.id, 'flow_id', run.flow_id, 'version', run.version,
+                              'trigger_type', run.trigger_type, 'parent_run_id', run.parent_run_id)
+    FROM run
+)
+SELECT run.id, run.workspace_id, run.flow_id, run.version, run.contact_id, run.trigger_type, run.origin_key, run.variables, run.conversation_id, run.started_by, run.parent_run_id, run.depth, run.status, run.current_step, run.error, run.created_at, run.updated_at, run.ended_at FROM run
 `
 
 type FlowRunInsertParams struct {
@@ -378,9 +418,31 @@ type FlowRunInsertParams struct {
 	Once           bool
 }
 
+type FlowRunInsertRow struct {
+	ID             int64
+	WorkspaceID    int64
+	FlowID         int64
+	Version        int32
+	ContactID      int64
+	TriggerType    string
+	OriginKey      string
+	Variables      json.RawMessage
+	ConversationID *int64
+	StartedBy      *int64
+	ParentRunID    *int64
+	Depth          int32
+	Status         string
+	CurrentStep    *string
+	Error          *string
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+	EndedAt        *time.Time
+}
+
 // Records an enrollment unless the contact is already in the flow, the origin was already
-// dispatched, or (once) the contact was ever enrolled; no row means skipped.
-func (q *Queries) FlowRunInsert(ctx context.Context, arg FlowRunInsertParams) (FlowRun, error) {
+// dispatched, or (once) the contact was ever enrolled; no row means skipped. The run's
+// flow_run.started event is written with it.
+func (q *Queries) FlowRunInsert(ctx context.Context, arg FlowRunInsertParams) (FlowRunInsertRow, error) {
 	row := q.db.QueryRow(ctx, flowRunInsert,
 		arg.WorkspaceID,
 		arg.FlowID,
@@ -395,7 +457,7 @@ func (q *Queries) FlowRunInsert(ctx context.Context, arg FlowRunInsertParams) (F
 		arg.Depth,
 		arg.Once,
 	)
-	var i FlowRun
+	var i FlowRunInsertRow
 	err := row.Scan(
 		&i.ID,
 		&i.WorkspaceID,
