@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/stretchr/testify/require"
@@ -87,4 +88,31 @@ func TestUsersLoginLimitPerAddress(t *testing.T) {
 	var n int
 	require.NoError(t, s.DB.Pool.QueryRow(context.Background(), "SELECT count(*) FROM login_failures").Scan(&n))
 	require.Equal(t, 2, n, "only the new failure's two keys remain")
+}
+
+func TestKeyedLimiter(t *testing.T) {
+	l := newKeyedLimiter(2, 3) // 2 per second, bursts of 3
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := range 3 {
+		ok, _ := l.allow(1, now)
+		require.True(t, ok, "call %d of the burst", i)
+	}
+	ok, wait := l.allow(1, now)
+	require.False(t, ok)
+	require.Equal(t, 500*time.Millisecond, wait)
+	// A refused call takes nothing: half a second later exactly one more fits.
+	ok, _ = l.allow(1, now.Add(500*time.Millisecond))
+	require.True(t, ok)
+	ok, _ = l.allow(1, now.Add(500*time.Millisecond))
+	require.False(t, ok)
+
+	// Each key has its own bucket.
+	ok, _ = l.allow(2, now)
+	require.True(t, ok)
+
+	// Buckets unused for keyedIdle are forgotten (they would be full again anyway).
+	later := now.Add(keyedIdle + time.Second)
+	ok, _ = l.allow(3, later)
+	require.True(t, ok)
+	require.Len(t, l.buckets, 1)
 }
