@@ -21,6 +21,9 @@ const (
 	// staleAfter is how long a recorded run may wait for its workflow start before the sweep
 	// starts it (its starter died in between).
 	staleAfter = 30 * time.Second
+	// DispatchInterval is how often each dispatcher reads the trigger queue: the most a flow's
+	// start waits after the event that triggers it.
+	DispatchInterval = 250 * time.Millisecond
 )
 
 // Event is a queued trigger event, as written to the outbox.
@@ -180,6 +183,9 @@ func (e *Enroller) DispatchOnce(ctx context.Context) (int, error) {
 					cache[key] = candidates
 				}
 				for _, fl := range candidates {
+					if fl.LiveSince != nil && row.CreatedAt.Before(*fl.LiveSince) {
+						continue // the event happened before the flow went live
+					}
 					f, err := flows.Parse(fl.Definition)
 					if err != nil || fl.PublishedVersion == nil {
 						e.Log.Error("published flow does not parse", "flow", fl.ID, "error", err)
@@ -244,15 +250,15 @@ func (e *Enroller) SweepOnce(ctx context.Context) error {
 	return nil
 }
 
-// Run dispatches trigger events until ctx ends: at once when the database announces new ones
-// (LISTEN chatcenter_flow_triggers), and every interval regardless, which also covers a lost
-// connection. Several dispatchers (one per worker process) share the queue safely.
+// Run dispatches trigger events until ctx ends, reading the queue every interval. Several
+// dispatchers (one per worker process) share the queue safely. The queue is polled rather than
+// announced with NOTIFY: a notifying transaction holds a database-wide lock until its commit is
+// flushed, so every transaction that opens or closes a conversation or changes a tag would commit
+// one after another (see package realtime for the measurement).
 func (e *Enroller) Run(ctx context.Context, interval time.Duration) {
 	if interval <= 0 {
-		interval = time.Second
+		interval = DispatchInterval
 	}
-	wake := make(chan struct{}, 1)
-	go e.listen(ctx, wake)
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
 	sweep := time.NewTicker(staleAfter / 2)
@@ -273,50 +279,11 @@ func (e *Enroller) Run(ctx context.Context, interval time.Duration) {
 		select {
 		case <-ctx.Done():
 			return
-		case <-wake:
 		case <-tick.C:
 		case <-sweep.C:
 			if err := e.SweepOnce(ctx); err != nil && ctx.Err() == nil {
 				e.Log.Error("flow run sweep failed", "error", err)
 			}
-		}
-	}
-}
-
-// listen forwards the trigger notifications to wake, reconnecting after errors.
-func (e *Enroller) listen(ctx context.Context, wake chan<- struct{}) {
-	for ctx.Err() == nil {
-		err := e.listenOnce(ctx, wake)
-		if ctx.Err() != nil {
-			return
-		}
-		e.Log.Warn("flow trigger listener stopped; retrying", "error", err)
-		select {
-		case <-ctx.Done():
-		case <-time.After(time.Second):
-		}
-	}
-}
-
-// listenOnce holds one pooled connection LISTENing until it fails or ctx ends.
-func (e *Enroller) listenOnce(ctx context.Context, wake chan<- struct{}) error {
-	pooled, err := e.DB.Pool.Acquire(ctx)
-	if err != nil {
-		return err
-	}
-	// The connection carries a LISTEN: it must not go back to the pool.
-	conn := pooled.Hijack()
-	defer conn.Close(context.Background())
-	if err := dbsqlc.New(conn).FlowTriggerListen(ctx); err != nil {
-		return err
-	}
-	for {
-		if _, err := conn.WaitForNotification(ctx); err != nil {
-			return err
-		}
-		select {
-		case wake <- struct{}{}:
-		default:
 		}
 	}
 }

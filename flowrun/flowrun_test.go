@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	enumspb "go.temporal.io/api/enums/v1"
@@ -240,6 +241,25 @@ func TestDispatchSkipsStoppedFlows(t *testing.T) {
 	require.Equal(t, chatcenter.ECONFLICT, chatcenter.ErrorCode(err))
 	_, _, err = f.e.Enroll(f.ctx, Enrollment{WorkspaceID: f.ws, FlowID: draft + 1000, ContactID: c, OriginKey: "api:1"})
 	require.Equal(t, chatcenter.ENOTFOUND, chatcenter.ErrorCode(err))
+}
+
+// TestDispatchSkipsEventsFromBeforePublish: an event still queued when a flow goes live does not
+// start it; one from after does.
+func TestDispatchSkipsEventsFromBeforePublish(t *testing.T) {
+	f := newFixture(t)
+	id := f.flow(flows.Trigger{Type: flows.TriggerConversationOpened})
+	before, after := f.contact(), f.contact()
+	f.event("conversation.opened", before, map[string]any{"source": "contact"})
+	time.Sleep(10 * time.Millisecond)
+	_, err := f.d.Pool.Exec(f.ctx, `UPDATE flows SET live_since = clock_timestamp() WHERE id = $1`, id)
+	require.NoError(t, err)
+	time.Sleep(10 * time.Millisecond)
+	f.event("conversation.opened", after, map[string]any{"source": "contact"})
+	f.dispatchAll()
+	runs := f.runs(id)
+	require.Len(t, runs, 1)
+	require.Equal(t, after, runs[0].ContactID)
+	require.Equal(t, 0, f.queued())
 }
 
 // TestDispatchDepth: an event written by a run's step enrolls with that run as parent, one level

@@ -80,7 +80,8 @@ SELECT * FROM flow_runs WHERE status = 'starting' AND created_at < @before::time
 
 -- name: FlowTriggerClaim :many
 -- Takes queued trigger events, oldest first; concurrent dispatchers skip each other's rows.
-SELECT q.event_id, e.workspace_id, e.type, e.contact_id, e.conversation_id, e.actor_user_id, e.payload
+SELECT q.event_id, e.workspace_id, e.type, e.contact_id, e.conversation_id, e.actor_user_id, e.payload,
+       e.created_at
 FROM flow_trigger_queue q JOIN events e ON e.id = q.event_id
 ORDER BY q.event_id
 LIMIT @max::int
@@ -90,7 +91,7 @@ FOR UPDATE OF q SKIP LOCKED;
 DELETE FROM flow_trigger_queue WHERE event_id = @event_id::bigint;
 
 -- name: FlowsPublishedByTrigger :many
-SELECT f.id, f.workspace_id, f.name, f.published_version, v.definition
+SELECT f.id, f.workspace_id, f.name, f.published_version, f.live_since, v.definition
 FROM flows f JOIN flow_versions v ON v.flow_id = f.id AND v.version = f.published_version
 WHERE f.workspace_id = @workspace_id::bigint AND f.trigger_type = @trigger_type::text AND f.status = 'published'
 ORDER BY f.id;
@@ -123,10 +124,6 @@ DELETE FROM flow_waits WHERE workflow_id = @workflow_id::text;
 -- name: FlowWaitTake :many
 -- The runs waiting for this contact's next message; taken in the transaction that attaches it.
 DELETE FROM flow_waits WHERE contact_id = @contact_id::bigint RETURNING workflow_id;
-
--- name: FlowTriggerListen :exec
--- Run on the dispatcher's dedicated connection; migration 00013's trigger notifies new events.
-LISTEN chatcenter_flow_triggers;
 
 -- name: ConversationLatestForContact :one
 -- The contact's open conversation, else its most recent one.

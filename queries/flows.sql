@@ -33,7 +33,8 @@ RETURNING *;
 -- name: FlowPublish :one
 -- Locks the flow row, so concurrent publishes get consecutive version numbers.
 UPDATE flows
-SET status = 'published', published_version = coalesce(published_version, 0) + 1, updated_at = now()
+SET status = 'published', published_version = coalesce(published_version, 0) + 1, updated_at = now(),
+    live_since = CASE WHEN status = 'published' THEN live_since ELSE now() END
 WHERE workspace_id = @workspace_id::bigint AND id = @id::bigint
 RETURNING *;
 

@@ -4,7 +4,6 @@ package worker
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
@@ -71,7 +70,7 @@ func Start(c client.Client, a *activities.Activities) (*Set, error) {
 	s.stopDispatch, s.dispatched = cancel, make(chan struct{})
 	go func() {
 		defer close(s.dispatched)
-		enroller.Run(ctx, time.Second)
+		enroller.Run(ctx, flowrun.DispatchInterval)
 	}()
 	return s, nil
 }

@@ -47,7 +47,7 @@ const flowWebhookTokenInit = `-- name: FlowWebhookTokenInit :one
 
 UPDATE flows SET webhook_token = $1::text
 WHERE workspace_id = $2::bigint AND id = $3::bigint AND webhook_token IS NULL
-RETURNING id, workspace_id, name, status, draft, trigger_type, published_version, created_by, created_at, updated_at, webhook_token
+RETURNING id, workspace_id, name, status, draft, trigger_type, published_version, created_by, created_at, updated_at, webhook_token, live_since
 `
 
 type FlowWebhookTokenInitParams struct {
@@ -73,6 +73,7 @@ func (q *Queries) FlowWebhookTokenInit(ctx context.Context, arg FlowWebhookToken
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.WebhookToken,
+		&i.LiveSince,
 	)
 	return i, err
 }

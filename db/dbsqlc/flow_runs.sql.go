@@ -91,7 +91,7 @@ func (q *Queries) EventCountByKey(ctx context.Context, arg EventCountByKeyParams
 }
 
 const flowByWebhookToken = `-- name: FlowByWebhookToken :one
-SELECT id, workspace_id, name, status, draft, trigger_type, published_version, created_by, created_at, updated_at, webhook_token FROM flows WHERE webhook_token = $1::text
+SELECT id, workspace_id, name, status, draft, trigger_type, published_version, created_by, created_at, updated_at, webhook_token, live_since FROM flows WHERE webhook_token = $1::text
 `
 
 func (q *Queries) FlowByWebhookToken(ctx context.Context, webhookToken string) (Flow, error) {
@@ -109,6 +109,7 @@ func (q *Queries) FlowByWebhookToken(ctx context.Context, webhookToken string) (
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.WebhookToken,
+		&i.LiveSince,
 	)
 	return i, err
 }
@@ -724,7 +725,7 @@ func (q *Queries) FlowRunsStale(ctx context.Context, arg FlowRunsStaleParams) ([
 const flowSetWebhookToken = `-- name: FlowSetWebhookToken :one
 UPDATE flows SET webhook_token = $1::text, updated_at = now()
 WHERE workspace_id = $2::bigint AND id = $3::bigint
-RETURNING id, workspace_id, name, status, draft, trigger_type, published_version, created_by, created_at, updated_at, webhook_token
+RETURNING id, workspace_id, name, status, draft, trigger_type, published_version, created_by, created_at, updated_at, webhook_token, live_since
 `
 
 type FlowSetWebhookTokenParams struct {
@@ -748,12 +749,14 @@ func (q *Queries) FlowSetWebhookToken(ctx context.Context, arg FlowSetWebhookTok
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.WebhookToken,
+		&i.LiveSince,
 	)
 	return i, err
 }
 
 const flowTriggerClaim = `-- name: FlowTriggerClaim :many
-SELECT q.event_id, e.workspace_id, e.type, e.contact_id, e.conversation_id, e.actor_user_id, e.payload
+SELECT q.event_id, e.workspace_id, e.type, e.contact_id, e.conversation_id, e.actor_user_id, e.payload,
+       e.created_at
 FROM flow_trigger_queue q JOIN events e ON e.id = q.event_id
 ORDER BY q.event_id
 LIMIT $1::int
@@ -768,6 +771,7 @@ type FlowTriggerClaimRow struct {
 	ConversationID *int64
 	ActorUserID    *int64
 	Payload        json.RawMessage
+	CreatedAt      time.Time
 }
 
 // Takes queued trigger events, oldest first; concurrent dispatchers skip each other's rows.
@@ -788,6 +792,7 @@ func (q *Queries) FlowTriggerClaim(ctx context.Context, max int32) ([]FlowTrigge
 			&i.ConversationID,
 			&i.ActorUserID,
 			&i.Payload,
+			&i.CreatedAt,
 		); err != nil {
 			return nil, err
 		}
@@ -805,16 +810,6 @@ DELETE FROM flow_trigger_queue WHERE event_id = $1::bigint
 
 func (q *Queries) FlowTriggerDelete(ctx context.Context, eventID int64) error {
 	_, err := q.db.Exec(ctx, flowTriggerDelete, eventID)
-	return err
-}
-
-const flowTriggerListen = `-- name: FlowTriggerListen :exec
-LISTEN chatcenter_flow_triggers
-`
-
-// Run on the dispatcher's dedicated connection; migration 00013's trigger notifies new events.
-func (q *Queries) FlowTriggerListen(ctx context.Context) error {
-	_, err := q.db.Exec(ctx, flowTriggerListen)
 	return err
 }
 
@@ -898,7 +893,7 @@ func (q *Queries) FlowWaitTake(ctx context.Context, contactID int64) ([]string, 
 }
 
 const flowsPublishedByTrigger = `-- name: FlowsPublishedByTrigger :many
-SELECT f.id, f.workspace_id, f.name, f.published_version, v.definition
+SELECT f.id, f.workspace_id, f.name, f.published_version, f.live_since, v.definition
 FROM flows f JOIN flow_versions v ON v.flow_id = f.id AND v.version = f.published_version
 WHERE f.workspace_id = $1::bigint AND f.trigger_type = $2::text AND f.status = 'published'
 ORDER BY f.id
@@ -914,6 +909,7 @@ type FlowsPublishedByTriggerRow struct {
 	WorkspaceID      int64
 	Name             string
 	PublishedVersion *int32
+	LiveSince        *time.Time
 	Definition       json.RawMessage
 }
 
@@ -931,6 +927,7 @@ func (q *Queries) FlowsPublishedByTrigger(ctx context.Context, arg FlowsPublishe
 			&i.WorkspaceID,
 			&i.Name,
 			&i.PublishedVersion,
+			&i.LiveSince,
 			&i.Definition,
 		); err != nil {
 			return nil, err

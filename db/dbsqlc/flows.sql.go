@@ -39,7 +39,7 @@ func (q *Queries) FlowDelete(ctx context.Context, arg FlowDeleteParams) (int64, 
 }
 
 const flowGetByID = `-- name: FlowGetByID :one
-SELECT id, workspace_id, name, status, draft, trigger_type, published_version, created_by, created_at, updated_at, webhook_token FROM flows WHERE workspace_id = $1::bigint AND id = $2::bigint
+SELECT id, workspace_id, name, status, draft, trigger_type, published_version, created_by, created_at, updated_at, webhook_token, live_since FROM flows WHERE workspace_id = $1::bigint AND id = $2::bigint
 `
 
 type FlowGetByIDParams struct {
@@ -62,6 +62,7 @@ func (q *Queries) FlowGetByID(ctx context.Context, arg FlowGetByIDParams) (Flow,
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.WebhookToken,
+		&i.LiveSince,
 	)
 	return i, err
 }
@@ -69,7 +70,7 @@ func (q *Queries) FlowGetByID(ctx context.Context, arg FlowGetByIDParams) (Flow,
 const flowInsert = `-- name: FlowInsert :one
 INSERT INTO flows (workspace_id, name, draft, trigger_type, created_by)
 VALUES ($1::bigint, $2::text, $3::jsonb, $4::text, $5::bigint)
-RETURNING id, workspace_id, name, status, draft, trigger_type, published_version, created_by, created_at, updated_at, webhook_token
+RETURNING id, workspace_id, name, status, draft, trigger_type, published_version, created_by, created_at, updated_at, webhook_token, live_since
 `
 
 type FlowInsertParams struct {
@@ -101,12 +102,13 @@ func (q *Queries) FlowInsert(ctx context.Context, arg FlowInsertParams) (Flow, e
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.WebhookToken,
+		&i.LiveSince,
 	)
 	return i, err
 }
 
 const flowList = `-- name: FlowList :many
-SELECT id, workspace_id, name, status, draft, trigger_type, published_version, created_by, created_at, updated_at, webhook_token FROM flows
+SELECT id, workspace_id, name, status, draft, trigger_type, published_version, created_by, created_at, updated_at, webhook_token, live_since FROM flows
 WHERE workspace_id = $1::bigint
   AND ($2::bigint IS NULL OR id < $2::bigint)
 ORDER BY id DESC
@@ -140,6 +142,7 @@ func (q *Queries) FlowList(ctx context.Context, arg FlowListParams) ([]Flow, err
 			&i.CreatedAt,
 			&i.UpdatedAt,
 			&i.WebhookToken,
+			&i.LiveSince,
 		); err != nil {
 			return nil, err
 		}
@@ -163,9 +166,10 @@ func (q *Queries) FlowLockWorkspace(ctx context.Context, workspaceID int64) erro
 
 const flowPublish = `-- name: FlowPublish :one
 UPDATE flows
-SET status = 'published', published_version = coalesce(published_version, 0) + 1, updated_at = now()
+SET status = 'published', published_version = coalesce(published_version, 0) + 1, updated_at = now(),
+    live_since = CASE WHEN status = 'published' THEN live_since ELSE now() END
 WHERE workspace_id = $1::bigint AND id = $2::bigint
-RETURNING id, workspace_id, name, status, draft, trigger_type, published_version, created_by, created_at, updated_at, webhook_token
+RETURNING id, workspace_id, name, status, draft, trigger_type, published_version, created_by, created_at, updated_at, webhook_token, live_since
 `
 
 type FlowPublishParams struct {
@@ -189,6 +193,7 @@ func (q *Queries) FlowPublish(ctx context.Context, arg FlowPublishParams) (Flow,
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.WebhookToken,
+		&i.LiveSince,
 	)
 	return i, err
 }
@@ -196,7 +201,7 @@ func (q *Queries) FlowPublish(ctx context.Context, arg FlowPublishParams) (Flow,
 const flowSetStatus = `-- name: FlowSetStatus :one
 UPDATE flows SET status = $1::text, updated_at = now()
 WHERE workspace_id = $2::bigint AND id = $3::bigint
-RETURNING id, workspace_id, name, status, draft, trigger_type, published_version, created_by, created_at, updated_at, webhook_token
+RETURNING id, workspace_id, name, status, draft, trigger_type, published_version, created_by, created_at, updated_at, webhook_token, live_since
 `
 
 type FlowSetStatusParams struct {
@@ -220,6 +225,7 @@ func (q *Queries) FlowSetStatus(ctx context.Context, arg FlowSetStatusParams) (F
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.WebhookToken,
+		&i.LiveSince,
 	)
 	return i, err
 }
@@ -231,7 +237,7 @@ SET name = coalesce($1::text, name),
     trigger_type = coalesce($3::text, trigger_type),
     updated_at = now()
 WHERE workspace_id = $4::bigint AND id = $5::bigint
-RETURNING id, workspace_id, name, status, draft, trigger_type, published_version, created_by, created_at, updated_at, webhook_token
+RETURNING id, workspace_id, name, status, draft, trigger_type, published_version, created_by, created_at, updated_at, webhook_token, live_since
 `
 
 type FlowUpdateDraftParams struct {
@@ -264,6 +270,7 @@ func (q *Queries) FlowUpdateDraft(ctx context.Context, arg FlowUpdateDraftParams
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.WebhookToken,
+		&i.LiveSince,
 	)
 	return i, err
 }

@@ -204,6 +204,7 @@ type Flow struct {
 	CreatedAt        time.Time
 	UpdatedAt        time.Time
 	WebhookToken     *string
+	LiveSince        *time.Time
 }
 
 type FlowRun struct {
