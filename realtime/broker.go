@@ -322,12 +322,12 @@ func (b *Broker) run(ctx context.Context) {
 	}()
 	backoff := b.opts.MinBackoff
 	for {
-		listened, err := b.listen(ctx)
+		worked, err := b.follow(ctx)
 		b.connected.Store(false)
 		if ctx.Err() != nil {
 			return
 		}
-		if listened {
+		if worked {
 			backoff = b.opts.MinBackoff
 		}
 		// Jitter spreads the reconnections of many API processes after a database restart.
@@ -344,9 +344,9 @@ func (b *Broker) run(ctx context.Context) {
 	}
 }
 
-// listen runs one polling connection until it fails or ctx ends. listened reports whether the
-// connection worked (so backoff starts over).
-func (b *Broker) listen(ctx context.Context) (listened bool, err error) {
+// follow polls on one connection until it fails or ctx ends. worked reports whether the
+// connection was good (so backoff starts over).
+func (b *Broker) follow(ctx context.Context) (worked bool, err error) {
 	conn, err := b.opts.Connect(ctx)
 	if err != nil {
 		return false, fmt.Errorf("connect: %w", err)
