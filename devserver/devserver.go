@@ -240,6 +240,11 @@ func (s *Server) NewClient(opts client.Options) (client.Client, error) {
 	if opts.Namespace == "" {
 		opts.Namespace = s.namespace
 	}
+	// The engine runs in this process and is reached over loopback: compressing every request
+	// and response (the SDK's default) costs CPU and saves nothing.
+	if opts.ConnectionOptions.GrpcCompression == nil {
+		opts.ConnectionOptions.GrpcCompression = &client.GrpcCompressionNone{}
+	}
 	return client.Dial(opts)
 }
 

@@ -22,6 +22,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -30,8 +31,10 @@ import (
 	sdkworker "go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/chatcenterhq/chatcenter"
 	"github.com/chatcenterhq/chatcenter/activities"
 	"github.com/chatcenterhq/chatcenter/api"
+	"github.com/chatcenterhq/chatcenter/channels/provider"
 	"github.com/chatcenterhq/chatcenter/db"
 	"github.com/chatcenterhq/chatcenter/db/dbsqlc"
 	"github.com/chatcenterhq/chatcenter/devserver"
@@ -78,6 +81,7 @@ func run() error {
 	if err := d.Migrate(ctx); err != nil {
 		return err
 	}
+	meter := newCPUMeter(ctx, d)
 
 	ts, err := devserver.Start(ctx, devserver.Options{
 		DataDir: dir, FrontendAddr: "127.0.0.1:0", Namespace: "default", SearchAttributes: workflows.SearchAttributes(), Logger: log,
@@ -168,15 +172,15 @@ func run() error {
 			}
 			_ = pprof.StartCPUProfile(f)
 		}
-		ours := load(*n, *conc, func(i int) error { return postUpdate(hc, hook, token, offset+i+1, 1000+i%*contacts) })
+		ours := meter.load(*n, *conc, func(i int) error { return postUpdate(hc, hook, token, offset+i+1, 1000+i%*contacts) })
 		pprof.StopCPUProfile()
 		sent += *n
 		if *concurrent {
-			if err := waitAttached(ctx, d, sent); err != nil {
+			if err := waitAttached(ctx, d, ch.ID, sent); err != nil {
 				return err
 			}
 		}
-		raw := load(*n, *conc, func(i int) error { return rawSignal(ctx, tc, fmt.Sprintf("bench-raw-%d", i%*contacts), offset+i) })
+		raw := meter.load(*n, *conc, func(i int) error { return rawSignal(ctx, tc, fmt.Sprintf("bench-raw-%d", i%*contacts), offset+i) })
 		ours.print(fmt.Sprintf("round %d  ours: webhook → verify → Postgres → SignalWithStart", r+1))
 		raw.print(fmt.Sprintf("round %d  raw SignalWithStartWorkflow", r+1))
 		oursRounds, rawRounds = append(oursRounds, ours), append(rawRounds, raw)
@@ -186,6 +190,31 @@ func run() error {
 	o.print("median  ours")
 	w.print("median  raw")
 	fmt.Printf("\nratio: ours / raw = %.0f%% (target ≥ 80%%)\n", 100*o.throughput()/w.throughput())
+
+	// The floor under our path: what storing alone costs (parse, then the one-statement ingest,
+	// no HTTP, no signal), for the same spread of known senders. When the machine is CPU-bound,
+	// ours cannot beat raw's cost plus this one, whatever the rest costs.
+	// On a channel of its own, so the messages it stores (never signalled) are not waited for.
+	storeCh, err := d.ChannelInsert(ctx, dbsqlc.ChannelInsertParams{
+		WorkspaceID: ws.ID, Type: "telegram", Name: "bench store only",
+		ConfigEncrypted: ch.ConfigEncrypted, WebhookSecretHash: secret.HashToken(token),
+	})
+	if err != nil {
+		return err
+	}
+	for i := 0; i < *contacts; i++ { // the senders become known, as on the webhook path
+		if err := storeOnly(ctx, d, ws.ID, storeCh.ID, token, 40_000_000+i, 1000+i); err != nil {
+			return err
+		}
+	}
+	store := meter.load(*n, *conc, func(i int) error {
+		return storeOnly(ctx, d, ws.ID, storeCh.ID, token, 50_000_000+i, 1000+i%*contacts)
+	})
+	store.print("store only: parse → Postgres (no HTTP, no signal)")
+	if o.cpu > 0 && w.cpu > 0 && store.cpu > 0 {
+		fmt.Printf("ceiling here: raw CPU / (raw CPU + store CPU) = %.2f / (%.2f + %.2f) ms = %.0f%%\n",
+			w.cpuPerMsg(), w.cpuPerMsg(), store.cpuPerMsg(), 100*w.cpuPerMsg()/(w.cpuPerMsg()+store.cpuPerMsg()))
+	}
 	if !*concurrent {
 		// Now let the conversation workflows work through the backlog: every webhook's message
 		// must end up attached to a conversation (nothing accepted is lost).
@@ -193,7 +222,7 @@ func run() error {
 		if err := startWorkers(); err != nil {
 			return err
 		}
-		if err := waitAttached(ctx, d, sent); err != nil {
+		if err := waitAttached(ctx, d, ch.ID, sent); err != nil {
 			return err
 		}
 		el := time.Since(start)
@@ -205,11 +234,11 @@ func run() error {
 
 // waitAttached waits until the conversation workflows have attached every inbound message, so the
 // next measurement does not compete with their backlog.
-func waitAttached(ctx context.Context, d *db.DB, want int) error {
+func waitAttached(ctx context.Context, d *db.DB, channelID int64, want int) error {
 	deadline := time.Now().Add(5 * time.Minute)
 	for time.Now().Before(deadline) {
 		var attached int
-		if err := d.Pool.QueryRow(ctx, "SELECT count(*) FROM messages WHERE conversation_id IS NOT NULL").Scan(&attached); err != nil {
+		if err := d.Pool.QueryRow(ctx, "SELECT count(*) FROM messages WHERE channel_id = $1 AND conversation_id IS NOT NULL", channelID).Scan(&attached); err != nil {
 			return err
 		}
 		if attached >= want {
@@ -265,9 +294,33 @@ func rawSignal(ctx context.Context, tc client.Client, id string, i int) error {
 	return err
 }
 
-func postUpdate(hc *http.Client, url, token string, updateID, chatID int) error {
-	body := fmt.Sprintf(`{"update_id":%d,"message":{"date":1441645532,"chat":{"id":%d,"type":"private","first_name":"Bench"},"message_id":%d,"from":{"id":%d,"first_name":"Bench"},"text":"message %d"}}`,
+func telegramUpdate(updateID, chatID int) string {
+	return fmt.Sprintf(`{"update_id":%d,"message":{"date":1441645532,"chat":{"id":%d,"type":"private","first_name":"Bench"},"message_id":%d,"from":{"id":%d,"first_name":"Bench"},"text":"message %d"}}`,
 		updateID, chatID, updateID, chatID, updateID)
+}
+
+// storeOnly does the webhook's work short of HTTP and the signal: parse the update and store it
+// with the one-statement ingest (the careful path for a sender not yet known).
+func storeOnly(ctx context.Context, d *db.DB, workspaceID, channelID int64, token string, updateID, chatID int) error {
+	evs, err := provider.Parse(chatcenter.ChannelTelegram, []byte(telegramUpdate(updateID, chatID)))
+	if err != nil {
+		return err
+	}
+	ev := evs[0]
+	in := db.InboundMessage{
+		WorkspaceID: workspaceID, ChannelID: channelID, ExternalID: ev.ExternalID, Content: ev.Content, SentAt: ev.SentAt,
+		Sender: db.InboundSender{ExternalID: ev.Sender.ExternalID, FirstName: ev.Sender.FirstName, Username: ev.Sender.Username},
+	}
+	_, _, ok, err := d.IngestKnownSender(ctx, string(chatcenter.ChannelTelegram), secret.HashToken(token), in)
+	if err != nil || ok {
+		return err
+	}
+	_, err = d.IngestInbound(ctx, in)
+	return err
+}
+
+func postUpdate(hc *http.Client, url, token string, updateID, chatID int) error {
+	body := telegramUpdate(updateID, chatID)
 	req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("X-Telegram-Bot-Api-Secret-Token", token)
@@ -288,7 +341,110 @@ type result struct {
 	errors    int64
 	elapsed   time.Duration
 	latencies []time.Duration
+	// cpu is the CPU time spent by this process and, when it could be read, by the Postgres
+	// server (pgCPU, included in cpu) while the phase ran.
+	cpu, pgCPU time.Duration
+	pgKnown    bool
 }
+
+// cpuMeter reads CPU time consumed by this process and by the local Postgres server. Everything
+// shares the machine's cores, so when a phase is CPU-bound its throughput is cores / CPU per
+// message: comparing CPU per message says where a gap comes from.
+type cpuMeter struct {
+	postmaster int // 0 when Postgres's processes cannot be read (not local, not Linux)
+}
+
+func newCPUMeter(ctx context.Context, d *db.DB) cpuMeter {
+	var backend int
+	if err := d.Pool.QueryRow(ctx, "SELECT pg_backend_pid()").Scan(&backend); err != nil {
+		return cpuMeter{}
+	}
+	f, err := procStat(backend)
+	if err != nil || len(f) < 2 {
+		return cpuMeter{}
+	}
+	var ppid int
+	_, _ = fmt.Sscan(f[1], &ppid)
+	return cpuMeter{postmaster: ppid}
+}
+
+// procStat returns the fields of /proc/<pid>/stat after the command name, so f[0] is the state
+// (field 3 in proc(5)) and field k is f[k-3].
+func procStat(pid int) ([]string, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return nil, err
+	}
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return nil, fmt.Errorf("unexpected /proc/%d/stat", pid)
+	}
+	return strings.Fields(string(b[i+1:])), nil
+}
+
+// ticks is Linux's USER_HZ, the unit of CPU times in /proc (100 on every mainstream build).
+const ticks = 100
+
+// postgresCPU sums the CPU time of the postmaster, its live children and its reaped children
+// (backends that ended are counted in the postmaster's cutime/cstime).
+func (m cpuMeter) postgresCPU() (time.Duration, bool) {
+	if m.postmaster == 0 {
+		return 0, false
+	}
+	sum := func(f []string, from, to int) int64 {
+		var t int64
+		for k := from; k <= to; k++ {
+			var v int64
+			_, _ = fmt.Sscan(f[k-3], &v)
+			t += v
+		}
+		return t
+	}
+	pm, err := procStat(m.postmaster)
+	if err != nil {
+		return 0, false
+	}
+	total := sum(pm, 14, 17)
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		var pid int
+		if _, err := fmt.Sscan(e.Name(), &pid); err != nil || pid == m.postmaster {
+			continue
+		}
+		f, err := procStat(pid)
+		if err != nil || len(f) < 15 || f[1] != fmt.Sprint(m.postmaster) {
+			continue
+		}
+		total += sum(f, 14, 15)
+	}
+	return time.Duration(total) * time.Second / ticks, true
+}
+
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// load runs one measured phase and records the CPU it took.
+func (m cpuMeter) load(n, c int, fn func(i int) error) result {
+	pg0, ok0 := m.postgresCPU()
+	p0 := processCPU()
+	r := load(n, c, fn)
+	p1 := processCPU()
+	pg1, ok1 := m.postgresCPU()
+	r.cpu = p1 - p0
+	if ok0 && ok1 {
+		r.pgCPU, r.pgKnown = pg1-pg0, true
+		r.cpu += r.pgCPU
+	}
+	return r
+}
+
+// cpuPerMsg is the CPU time per message in milliseconds.
+func (r result) cpuPerMsg() float64 { return float64(r.cpu.Microseconds()) / 1000 / float64(r.n) }
 
 // load runs fn(0..n-1) on c goroutines and records each call's latency.
 func load(n, c int, fn func(i int) error) result {
@@ -324,6 +480,13 @@ func (r result) print(name string) {
 	l := slices.Clone(r.latencies)
 	sort.Slice(l, func(i, j int) bool { return l[i] < l[j] })
 	pct := func(p float64) time.Duration { return l[int(p*float64(len(l)-1))] }
-	fmt.Printf("%-62s %7.0f/s  p50 %6.1fms  p99 %6.1fms  errors %d\n", name, r.throughput(),
-		float64(pct(0.50).Microseconds())/1000, float64(pct(0.99).Microseconds())/1000, r.errors)
+	cpu := ""
+	if r.cpu > 0 {
+		cpu = fmt.Sprintf("  CPU %.2f ms/msg", r.cpuPerMsg())
+		if r.pgKnown {
+			cpu += fmt.Sprintf(" (Postgres %.2f)", float64(r.pgCPU.Microseconds())/1000/float64(r.n))
+		}
+	}
+	fmt.Printf("%-62s %7.0f/s  p50 %6.1fms  p99 %6.1fms  errors %d%s\n", name, r.throughput(),
+		float64(pct(0.50).Microseconds())/1000, float64(pct(0.99).Microseconds())/1000, r.errors, cpu)
 }
