@@ -13,6 +13,7 @@ import (
 	"github.com/chatcenterhq/chatcenter"
 	"github.com/chatcenterhq/chatcenter/db"
 	"github.com/chatcenterhq/chatcenter/secret"
+	"github.com/chatcenterhq/chatcenter/storage"
 )
 
 // Activities holds the dependencies of every activity.
@@ -26,6 +27,9 @@ type Activities struct {
 	BaseURL string
 	// FileLinkKey signs those links (storage.DeriveLinkKey); the API verifies them with the same key.
 	FileLinkKey []byte
+	// Files is the API's file store when this process can read it (chatcenter dev). Adapters that
+	// upload files read them here; without it they download them through the signed link.
+	Files storage.Store
 	// Engine drives conversation workflows and flow enrollments for flow steps.
 	Engine Engine
 	// FlowHTTPClient makes the requests of flows' HTTP Request steps (flowhttp.NewClient, which

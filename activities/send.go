@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math"
+	"net/http"
 	"strings"
 	"time"
 
@@ -71,7 +73,8 @@ func (a *Activities) SendMessage(ctx context.Context, in SendInput) (SendResult,
 		return fail(err.Error())
 	}
 	content := db.ToMessage(msg).Content
-	if err := a.resolveFileAttachment(ctx, in.WorkspaceID, &content); err != nil {
+	file, err := a.resolveFileAttachment(ctx, in.WorkspaceID, chatcenter.ChannelType(ch.Type), &content)
+	if err != nil {
 		var de *chatcenter.Error
 		if errors.As(err, &de) {
 			return fail(de.Message)
@@ -80,7 +83,7 @@ func (a *Activities) SendMessage(ctx context.Context, in SendInput) (SendResult,
 	}
 	res, err := sender.Send(ctx, channels.OutboundMessage{
 		Recipient: ident.ExternalID, Content: forChannel(chatcenter.ChannelType(ch.Type), content),
-		IdempotencyKey: fmt.Sprintf("message-%d", msg.ID),
+		IdempotencyKey: fmt.Sprintf("message-%d", msg.ID), File: file,
 	})
 	var perm *channels.PermanentError
 	var limited *channels.RateLimitError
@@ -187,25 +190,31 @@ const MaxVoiceSeconds = 5 * 60
 // of that kind; a voice note needs an audio recording whose length could be read at upload and is
 // at most MaxVoiceSeconds. Other content passes unchanged. Errors are domain errors (invalid).
 func (a *Activities) prepareFileAttachment(ctx context.Context, workspaceID int64, c *chatcenter.Content) error {
+	_, err := a.attachedFile(ctx, workspaceID, c)
+	return err
+}
+
+// attachedFile is prepareFileAttachment returning the file (nil when c names none).
+func (a *Activities) attachedFile(ctx context.Context, workspaceID int64, c *chatcenter.Content) (*dbsqlc.File, error) {
 	if c.Type != chatcenter.ContentAttachment || c.Attachment == nil || c.Attachment.FileID == 0 {
-		return nil
+		return nil, nil
 	}
 	at := c.Attachment
 	f, err := a.DB.FileGetByID(ctx, dbsqlc.FileGetByIDParams{WorkspaceID: workspaceID, ID: at.FileID})
 	if db.IsNoRows(err) {
-		return chatcenter.Errorf(chatcenter.EINVALID, "file %d does not exist in this workspace", at.FileID)
+		return nil, chatcenter.Errorf(chatcenter.EINVALID, "file %d does not exist in this workspace", at.FileID)
 	}
 	if err != nil {
-		return fmt.Errorf("load file %d: %w", at.FileID, err)
+		return nil, fmt.Errorf("load file %d: %w", at.FileID, err)
 	}
 	if err := checkAttachmentFile(at.Type, f); err != nil {
-		return err
+		return nil, err
 	}
 	at.MimeType, at.FileName, at.Size = f.MimeType, f.Name, f.SizeBytes
 	if f.DurationSeconds != nil {
 		at.Duration = int(math.Ceil(*f.DurationSeconds))
 	}
-	return nil
+	return &f, nil
 }
 
 // checkAttachmentFile matches the attachment type an agent chose with the file's sniffed kind.
@@ -233,29 +242,73 @@ func checkAttachmentFile(typ string, f dbsqlc.File) error {
 	return nil
 }
 
-// resolveFileAttachment turns an attachment's file_id into a link the provider can fetch: the
-// API's public file route with a token signed for storage.LinkTTL. The link is made at each send
-// attempt and never stored, so it is always fresh. The file is checked again, since it may have
-// been deleted (or the message may come from a path that did not check it).
-func (a *Activities) resolveFileAttachment(ctx context.Context, workspaceID int64, c *chatcenter.Content) error {
+// resolveFileAttachment prepares an attachment that names an uploaded file (file_id) for a send
+// on a channel of type t. Every provider gets a link it can fetch — the API's public file route
+// with a token signed for storage.LinkTTL, made at each attempt and never stored, so always fresh
+// — and adapters that upload (provider.UploadsFiles) also get the file itself, which needs no
+// link from outside. The file is checked again, since it may have been deleted (or the message
+// may come from a path that did not check it). It returns nil for content that names no file.
+func (a *Activities) resolveFileAttachment(ctx context.Context, workspaceID int64, t chatcenter.ChannelType, c *chatcenter.Content) (*channels.OutboundFile, error) {
 	if c.Type != chatcenter.ContentAttachment || c.Attachment == nil || c.Attachment.FileID == 0 {
-		return nil
+		return nil, nil
 	}
 	at := *c.Attachment
 	cc := *c
 	cc.Attachment = &at
-	if err := a.prepareFileAttachment(ctx, workspaceID, &cc); err != nil {
+	f, err := a.attachedFile(ctx, workspaceID, &cc)
+	if err != nil {
 		var de *chatcenter.Error
 		if errors.As(err, &de) && de.Code == chatcenter.EINVALID {
-			return chatcenter.Errorf(chatcenter.EINVALID, "cannot send the attached file: %s", de.Message)
+			return nil, chatcenter.Errorf(chatcenter.EINVALID, "cannot send the attached file: %s", de.Message)
 		}
-		return err
+		return nil, err
 	}
-	if a.BaseURL == "" || len(a.FileLinkKey) == 0 {
-		return chatcenter.Errorf(chatcenter.EINVALID, "file links are not configured, so providers cannot fetch attachments (set PUBLIC_URL)")
+	linked := a.BaseURL != "" && len(a.FileLinkKey) > 0
+	if linked {
+		token := storage.SignLink(a.FileLinkKey, workspaceID, at.FileID, time.Now().Add(storage.LinkTTL))
+		at.URL = strings.TrimRight(a.BaseURL, "/") + "/files/public/" + token
 	}
-	token := storage.SignLink(a.FileLinkKey, workspaceID, at.FileID, time.Now().Add(storage.LinkTTL))
-	at.URL = strings.TrimRight(a.BaseURL, "/") + "/files/public/" + token
 	*c = cc
-	return nil
+	if !provider.UploadsFiles(t) {
+		if !linked {
+			return nil, chatcenter.Errorf(chatcenter.EINVALID, "file links are not configured, so providers cannot fetch attachments (set PUBLIC_URL)")
+		}
+		return nil, nil
+	}
+	if a.Files == nil && !linked {
+		return nil, chatcenter.Errorf(chatcenter.EINVALID, "this worker can neither read the file store nor link to the API (set PUBLIC_URL)")
+	}
+	return &channels.OutboundFile{Name: f.Name, MimeType: f.MimeType, Size: f.SizeBytes, Open: a.fileOpener(*f, at.URL)}, nil
+}
+
+// fileOpener reads a file from the store when this process has it (chatcenter dev, or a worker
+// sharing the API's files directory), else downloads it through its signed link from the API.
+func (a *Activities) fileOpener(f dbsqlc.File, link string) func(ctx context.Context) (io.ReadCloser, error) {
+	gone := &channels.PermanentError{Reason: fmt.Sprintf("file %d (%s) no longer exists", f.ID, f.Name)}
+	return func(ctx context.Context) (io.ReadCloser, error) {
+		if a.Files != nil {
+			rc, err := a.Files.Open(ctx, f.StorageKey)
+			if errors.Is(err, storage.ErrNotFound) {
+				return nil, gone
+			}
+			return rc, err
+		}
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, link, nil)
+		if err != nil {
+			return nil, err
+		}
+		resp, err := a.HTTP.Do(req)
+		if err != nil {
+			return nil, fmt.Errorf("download file %d from the API: %w", f.ID, err)
+		}
+		switch {
+		case resp.StatusCode == http.StatusNotFound:
+			resp.Body.Close()
+			return nil, gone
+		case resp.StatusCode != http.StatusOK:
+			resp.Body.Close()
+			return nil, fmt.Errorf("download file %d from the API: HTTP %d", f.ID, resp.StatusCode)
+		}
+		return resp.Body, nil
+	}
 }

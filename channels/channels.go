@@ -5,8 +5,10 @@
 package channels
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -60,6 +62,20 @@ type OutboundMessage struct {
 	Content   chatcenter.Content
 	// IdempotencyKey is stable across retries of the same send.
 	IdempotencyKey string
+	// File is set when the attachment is a file from the workspace's library. Providers that
+	// accept uploads send its bytes; the others hand out Content.Attachment.URL, a signed link
+	// they fetch it from.
+	File *OutboundFile
+}
+
+// OutboundFile is an uploaded file an adapter may send as bytes.
+type OutboundFile struct {
+	Name     string
+	MimeType string
+	Size     int64
+	// Open returns the file's contents; each send attempt opens it again. A file that no longer
+	// exists is a *PermanentError.
+	Open func(ctx context.Context) (io.ReadCloser, error)
 }
 
 // SendResult is what the provider returned for an accepted message.

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/textproto"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -21,6 +22,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/chatcenterhq/chatcenter"
+	"github.com/chatcenterhq/chatcenter/activities"
 	"github.com/chatcenterhq/chatcenter/db/dbsqlc"
 	"github.com/chatcenterhq/chatcenter/storage"
 )
@@ -488,12 +490,9 @@ func TestFilesRepliesOnTelegram(t *testing.T) {
 	require.Len(t, calls, 1)
 	require.Equal(t, "Your invoice", calls[0].Body["caption"])
 	require.EqualValues(t, 1111111, calls[0].Body["chat_id"])
-	url, _ := calls[0].Body["photo"].(string)
-	require.True(t, strings.HasPrefix(url, e.api.URL+"/files/public/"), url)
-	resp, body := e.get("GET", url, "")
-	require.Equal(t, http.StatusOK, resp.StatusCode)
-	require.Equal(t, filesPNG, body, "Telegram fetches the same bytes")
-	require.Equal(t, "image/png", resp.Header.Get("Content-Type"))
+	require.NotContains(t, calls[0].Body, "photo", "our files are uploaded, not linked")
+	require.Equal(t, tgFile{Name: "invoice.png", Type: "image/png", Data: filesPNG}, calls[0].Files["photo"],
+		"Telegram receives the bytes, under the file's name and type")
 
 	var note chatcenter.Message
 	e.do("POST", path, "", attachment("voice", voice.ID, nil), http.StatusAccepted, &note)
@@ -501,13 +500,14 @@ func TestFilesRepliesOnTelegram(t *testing.T) {
 	e.eventually("voice note sent", func() bool { return e.message(note.ID).Status == chatcenter.StatusSent })
 	calls = e.telegram.callsTo("sendVoice")
 	require.Len(t, calls, 1)
-	_, body = e.get("GET", calls[0].Body["voice"].(string), "")
-	require.Equal(t, filesOpus(4.2), body)
+	require.Equal(t, filesOpus(4.2), calls[0].Files["voice"].Data)
 
 	var doc chatcenter.Message
 	e.do("POST", path, "", attachment("file", pdf.ID, nil), http.StatusAccepted, &doc)
 	e.eventually("document sent", func() bool { return e.message(doc.ID).Status == chatcenter.StatusSent })
-	require.Len(t, e.telegram.callsTo("sendDocument"), 1)
+	calls = e.telegram.callsTo("sendDocument")
+	require.Len(t, calls, 1)
+	require.Equal(t, tgFile{Name: "terms.pdf", Type: "application/pdf", Data: filesPDF}, calls[0].Files["document"])
 
 	before := len(e.messages(conv.ID))
 	for name, tc := range map[string]struct {
@@ -542,6 +542,51 @@ func TestFilesRepliesOnTelegram(t *testing.T) {
 	e.do("DELETE", fmt.Sprintf("/api/v1/files/%d", gone.ID), "", nil, http.StatusNoContent, nil)
 	e.eventually("send failed", func() bool { return e.message(late.ID).Status == chatcenter.StatusFailed })
 	require.Contains(t, e.message(late.ID).Error, "does not exist")
+}
+
+// TestFilesUploadedThroughLinks: a worker that cannot read the file store (a separate worker
+// process) downloads the file through its signed link from the API and uploads it to Telegram —
+// including a kind Telegram refuses to fetch by URL itself (only PDF, ZIP and GIF documents); a
+// file deleted between the check and the download fails the send with a reason.
+func TestFilesUploadedThroughLinks(t *testing.T) {
+	b := setup(t, withMaxUpload(1<<20), withActivities(func(a *activities.Activities) { a.Files = nil }))
+	e := &filesEnv{bundle: b, dir: b.filesDir, linkKey: b.linkKey}
+	ch := e.createTelegramChannel()
+	e.postUpdate(ch, textUpdate(10001, 1, "the price list please"), http.StatusOK)
+	conv := e.waitOpenConversation()
+	path := fmt.Sprintf("/api/v1/conversations/%d/messages", conv.ID)
+
+	csv := []byte("product,price\nwidget,9.50\n")
+	var prices filesView
+	e.upload("", "prices.csv", "text/csv", csv, http.StatusCreated, &prices)
+	var msg chatcenter.Message
+	e.do("POST", path, "", map[string]any{"type": "attachment", "attachment": map[string]any{"type": "file", "file_id": prices.ID, "caption": "Prices"}},
+		http.StatusAccepted, &msg)
+	e.eventually("document sent", func() bool { return e.message(msg.ID).Status == chatcenter.StatusSent })
+	calls := e.telegram.callsTo("sendDocument")
+	require.Len(t, calls, 1)
+	require.Equal(t, "Prices", calls[0].Body["caption"])
+	require.Equal(t, "prices.csv", calls[0].Files["document"].Name)
+	require.Equal(t, csv, calls[0].Files["document"].Data)
+	require.True(t, strings.HasPrefix(calls[0].Files["document"].Type, "text/csv"), calls[0].Files["document"].Type)
+
+	// The file disappears from the store after the check (as when it is removed from disk): the
+	// API's link answers 404 and the send fails with a reason instead of retrying for ever.
+	var gone filesView
+	e.upload("", "gone.csv", "text/csv", csv, http.StatusCreated, &gone)
+	e.telegram.script("sendDocument", tgAnswer{Status: http.StatusTooManyRequests, Body: `{"ok":false,"error_code":429,"description":"Too Many Requests: retry after 1","parameters":{"retry_after":1}}`})
+	var late chatcenter.Message
+	e.do("POST", path, "", map[string]any{"type": "attachment", "attachment": map[string]any{"type": "file", "file_id": gone.ID}}, http.StatusAccepted, &late)
+	e.eventually("first attempt throttled", func() bool { return len(e.telegram.callsTo("sendDocument")) == 2 })
+	require.NoError(t, filepath.WalkDir(e.dir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			return os.Remove(p)
+		}
+		return err
+	}))
+	e.eventually("send failed", func() bool { return e.message(late.ID).Status == chatcenter.StatusFailed })
+	require.Contains(t, e.message(late.ID).Error, "no longer exists")
+	require.Len(t, e.telegram.callsTo("sendDocument"), 2, "nothing more reached Telegram")
 }
 
 // TestFilesVoiceOnCustomChannel: the custom-channel protocol has no voice notes, so a recording

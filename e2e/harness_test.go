@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"mime"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -117,7 +118,7 @@ func setup(t *testing.T, opts ...option) *bundle {
 	srv.LocalURL = httpSrv.URL
 
 	acts := activities.New(d, box, log)
-	acts.BaseURL, acts.FileLinkKey = httpSrv.URL, linkKey
+	acts.BaseURL, acts.FileLinkKey, acts.Files = httpSrv.URL, linkKey, store
 	if fs, ok := actsOptions.LoadAndDelete(srv); ok {
 		for _, f := range fs.([]func(*activities.Activities)) {
 			f(acts)
@@ -284,7 +285,8 @@ func (b *bundle) workflowStatus(contactID int64) enumspb.WorkflowExecutionStatus
 }
 
 // fakeTelegram is an httptest Bot API: it checks the path carries the bot token, the method is
-// POST with a JSON body, records each call and answers from a script (default: success).
+// POST with a JSON or multipart/form-data body (the Bot API's two ways of passing parameters, the
+// second for uploading files), records each call and answers from a script (default: success).
 type fakeTelegram struct {
 	t       *testing.T
 	srv     *httptest.Server
@@ -296,8 +298,17 @@ type fakeTelegram struct {
 
 type tgCall struct {
 	Method string
-	Body   map[string]any
-	At     time.Time
+	// Body holds the parameters; from a form, a numeric chat_id and reply_markup are decoded from
+	// JSON as the Bot API reads them, the others stay strings.
+	Body map[string]any
+	// Files are the uploaded files of a multipart call, by parameter name.
+	Files map[string]tgFile
+	At    time.Time
+}
+
+type tgFile struct {
+	Name, Type string
+	Data       []byte
 }
 
 type tgAnswer struct {
@@ -321,15 +332,14 @@ func (f *fakeTelegram) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	method := strings.TrimPrefix(r.URL.Path, prefix)
-	var body map[string]any
-	if r.Method != http.MethodPost || !strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") ||
-		json.NewDecoder(r.Body).Decode(&body) != nil {
+	body, files, ok := readTelegramParams(r)
+	if !ok {
 		w.WriteHeader(http.StatusBadRequest)
 		_, _ = io.WriteString(w, `{"ok":false,"error_code":400,"description":"Bad Request: bad body"}`)
 		return
 	}
 	f.mu.Lock()
-	f.calls = append(f.calls, tgCall{Method: method, Body: body, At: time.Now()})
+	f.calls = append(f.calls, tgCall{Method: method, Body: body, Files: files, At: time.Now()})
 	var ans *tgAnswer
 	if q := f.answers[method]; len(q) > 0 {
 		ans = &q[0]
@@ -350,6 +360,52 @@ func (f *fakeTelegram) serve(w http.ResponseWriter, r *http.Request) {
 	default:
 		_, _ = io.WriteString(w, `{"ok":true,"result":true}`)
 	}
+}
+
+// readTelegramParams reads a Bot API call's parameters from a JSON or multipart/form-data POST.
+func readTelegramParams(r *http.Request) (map[string]any, map[string]tgFile, bool) {
+	if r.Method != http.MethodPost {
+		return nil, nil, false
+	}
+	mediaType, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	switch mediaType {
+	case "application/json":
+		var body map[string]any
+		return body, nil, json.NewDecoder(r.Body).Decode(&body) == nil && body != nil
+	case "multipart/form-data":
+		if err := r.ParseMultipartForm(64 << 20); err != nil {
+			return nil, nil, false
+		}
+		body := map[string]any{}
+		for k, vs := range r.MultipartForm.Value {
+			if len(vs) != 1 {
+				return nil, nil, false
+			}
+			body[k] = vs[0]
+			var v any
+			switch {
+			case k == "reply_markup" && json.Unmarshal([]byte(vs[0]), &v) != nil:
+				return nil, nil, false
+			case k == "reply_markup", k == "chat_id" && json.Unmarshal([]byte(vs[0]), &v) == nil:
+				body[k] = v // a numeric chat id; @channelusername stays a string
+			}
+		}
+		files := map[string]tgFile{}
+		for k, fhs := range r.MultipartForm.File {
+			if len(fhs) != 1 {
+				return nil, nil, false
+			}
+			rc, err := fhs[0].Open()
+			if err != nil {
+				return nil, nil, false
+			}
+			data, _ := io.ReadAll(rc)
+			rc.Close()
+			files[k] = tgFile{Name: fhs[0].Filename, Type: fhs[0].Header.Get("Content-Type"), Data: data}
+		}
+		return body, files, true
+	}
+	return nil, nil, false
 }
 
 // script queues answers for a method, used before the default success.

@@ -129,6 +129,12 @@ func SupportsButtons(t chatcenter.ChannelType) bool {
 	return false
 }
 
+// UploadsFiles reports whether adapters of type t send the workspace's files as bytes
+// (channels.OutboundMessage.File) rather than as links the provider fetches.
+func UploadsFiles(t chatcenter.ChannelType) bool {
+	return t == chatcenter.ChannelTelegram
+}
+
 // RegisterWebhook points the provider at our webhook URL where the provider supports it
 // (Telegram's setWebhook); other providers are configured by hand and this is a no-op.
 func RegisterWebhook(ctx context.Context, t chatcenter.ChannelType, cfgJSON []byte, url string, hc *http.Client) error {

@@ -7,9 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime/multipart"
 	"net/http"
+	"net/textproto"
 	"net/url"
+	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/chatcenterhq/chatcenter"
@@ -46,7 +50,7 @@ func (c *Client) Send(ctx context.Context, m channels.OutboundMessage) (channels
 	if m.Recipient == "" {
 		return channels.SendResult{}, &channels.PermanentError{Reason: "recipient is required"}
 	}
-	method, payload, err := sendRequest(m)
+	method, field, payload, err := sendRequest(m)
 	if err != nil {
 		return channels.SendResult{}, err
 	}
@@ -56,7 +60,12 @@ func (c *Client) Send(ctx context.Context, m channels.OutboundMessage) (channels
 			ID int64 `json:"id"`
 		} `json:"chat"`
 	}
-	if err := c.call(ctx, method, payload, &res); err != nil {
+	if field != "" && m.File != nil {
+		err = c.callUpload(ctx, method, payload, field, m.File, &res)
+	} else {
+		err = c.call(ctx, method, payload, &res)
+	}
+	if err != nil {
 		return channels.SendResult{}, err
 	}
 	if res.MessageID == 0 {
@@ -71,8 +80,16 @@ func (c *Client) Send(ctx context.Context, m channels.OutboundMessage) (channels
 	return channels.SendResult{ExternalID: chatID + ":" + strconv.FormatInt(res.MessageID, 10)}, nil
 }
 
-// sendRequest picks the Bot API method and JSON body for m.
-func sendRequest(m channels.OutboundMessage) (string, map[string]any, error) {
+// Upload limits of the Bot API (files sent as multipart/form-data).
+const (
+	maxUploadPhoto = 10 << 20
+	maxUploadFile  = 50 << 20
+)
+
+// sendRequest picks the Bot API method and body for m. For an attachment, field names the
+// parameter that carries the file: a URL or file_id in payload, or — when m.File is set — the
+// bytes, uploaded by the caller.
+func sendRequest(m channels.OutboundMessage) (method, field string, payload map[string]any, err error) {
 	p := map[string]any{"chat_id": chatID(m.Recipient)}
 	switch m.Content.Type {
 	case chatcenter.ContentText:
@@ -80,11 +97,11 @@ func sendRequest(m channels.OutboundMessage) (string, map[string]any, error) {
 		if len(m.Content.Buttons) > 0 {
 			p["reply_markup"] = inlineKeyboard(m.Content.Buttons)
 		}
-		return "sendMessage", p, nil
+		return "sendMessage", "", p, nil
 	case chatcenter.ContentAttachment:
 		a := m.Content.Attachment
 		if a == nil {
-			return "", nil, &channels.PermanentError{Reason: "attachment is missing"}
+			return "", "", nil, &channels.PermanentError{Reason: "attachment is missing"}
 		}
 		var method, field string
 		switch a.Type {
@@ -99,24 +116,37 @@ func sendRequest(m channels.OutboundMessage) (string, map[string]any, error) {
 		case chatcenter.AttachmentVideo:
 			method, field = "sendVideo", "video"
 		default:
-			return "", nil, &channels.PermanentError{Reason: fmt.Sprintf("unsupported attachment type %q", a.Type)}
+			return "", "", nil, &channels.PermanentError{Reason: fmt.Sprintf("unsupported attachment type %q", a.Type)}
 		}
-		// Telegram accepts either a URL it downloads itself or the file_id of a file it already
+		if a.Caption != "" {
+			p["caption"] = a.Caption
+		}
+		if f := m.File; f != nil {
+			// Our own files are uploaded: Telegram fetches documents by URL only when they are
+			// PDF, ZIP or GIF, fetches nothing from a server it cannot reach (a local install),
+			// and names the file after the link. Its upload limits are checked here so the agent
+			// reads why rather than Telegram's terse refusal.
+			if method == "sendPhoto" && f.Size > maxUploadPhoto {
+				return "", "", nil, &channels.PermanentError{Reason: fmt.Sprintf("Telegram takes photos of at most 10 MB and %s is %.1f MB; send it as a file", f.Name, float64(f.Size)/(1<<20))}
+			}
+			if f.Size > maxUploadFile {
+				return "", "", nil, &channels.PermanentError{Reason: fmt.Sprintf("Telegram bots can send files of at most 50 MB and %s is %.1f MB", f.Name, float64(f.Size)/(1<<20))}
+			}
+			return method, field, p, nil
+		}
+		// Otherwise Telegram gets a URL it downloads itself or the file_id of a file it already
 		// holds (e.g. forwarding something a contact sent).
 		ref := a.URL
 		if ref == "" {
 			ref = a.ProviderFileID
 		}
 		if ref == "" {
-			return "", nil, &channels.PermanentError{Reason: "attachment has neither url nor provider_file_id"}
+			return "", "", nil, &channels.PermanentError{Reason: "attachment has neither url nor provider_file_id"}
 		}
 		p[field] = ref
-		if a.Caption != "" {
-			p["caption"] = a.Caption
-		}
-		return method, p, nil
+		return method, field, p, nil
 	}
-	return "", nil, &channels.PermanentError{Reason: fmt.Sprintf("unsupported content type %q", m.Content.Type)}
+	return "", "", nil, &channels.PermanentError{Reason: fmt.Sprintf("unsupported content type %q", m.Content.Type)}
 }
 
 // inlineKeyboard puts each button on a row of its own under the message: titles stay readable at
@@ -169,20 +199,95 @@ type apiResponse struct {
 	} `json:"parameters"`
 }
 
-// call POSTs payload to method and decodes the result into out (if not nil), mapping failures to
-// the error kinds the send engine distinguishes.
+// call POSTs payload as JSON to method and decodes the result into out (if not nil), mapping
+// failures to the error kinds the send engine distinguishes.
 func (c *Client) call(ctx context.Context, method string, payload, out any) error {
 	body, err := json.Marshal(payload)
 	if err != nil {
 		return &channels.PermanentError{Reason: "cannot encode request: " + err.Error()}
 	}
-	// The token is part of the path, so neither this URL nor errors that quote it may escape.
-	endpoint := c.cfg.BaseURL() + "/bot" + c.cfg.BotToken + "/" + method
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint(method), bytes.NewReader(body))
 	if err != nil {
 		return c.errorf(method, "cannot build request", err)
 	}
 	req.Header.Set("Content-Type", "application/json")
+	return c.do(req, method, out)
+}
+
+// callUpload POSTs payload as multipart/form-data with f's bytes as the part named field, the
+// Bot API's way to send a file. The bytes stream from f.Open to Telegram without being held in
+// memory.
+func (c *Client) callUpload(ctx context.Context, method string, payload map[string]any, field string, f *channels.OutboundFile, out any) error {
+	rc, err := f.Open(ctx)
+	if err != nil {
+		return err
+	}
+	pr, pw := io.Pipe()
+	mw := multipart.NewWriter(pw)
+	go func() {
+		// The client closes the request body when it is done with it, even on failure, which
+		// ends a write that nobody reads any more.
+		defer rc.Close()
+		_ = pw.CloseWithError(writeForm(mw, payload, field, f, rc))
+	}()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint(method), pr)
+	if err != nil {
+		_ = pr.Close()
+		return c.errorf(method, "cannot build request", err)
+	}
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	return c.do(req, method, out)
+}
+
+// writeForm writes payload's parameters (strings as they are, anything else as JSON, which is
+// how the Bot API reads numbers and reply_markup) and then the file part.
+func writeForm(mw *multipart.Writer, payload map[string]any, field string, f *channels.OutboundFile, r io.Reader) error {
+	keys := make([]string, 0, len(payload))
+	for k := range payload {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		v, ok := payload[k].(string)
+		if !ok {
+			b, err := json.Marshal(payload[k])
+			if err != nil {
+				return err
+			}
+			v = string(b)
+		}
+		if err := mw.WriteField(k, v); err != nil {
+			return err
+		}
+	}
+	h := textproto.MIMEHeader{}
+	h.Set("Content-Disposition", fmt.Sprintf(`form-data; name="%s"; filename="%s"`, quoteEscaper.Replace(field), quoteEscaper.Replace(f.Name)))
+	mimeType := f.MimeType
+	if mimeType == "" {
+		mimeType = "application/octet-stream"
+	}
+	h.Set("Content-Type", mimeType)
+	part, err := mw.CreatePart(h)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(part, r); err != nil {
+		return err
+	}
+	return mw.Close()
+}
+
+var quoteEscaper = strings.NewReplacer("\\", "\\\\", `"`, "\\\"", "\r", "", "\n", "")
+
+// endpoint is the URL of a Bot API method. The token is part of the path, so neither this URL nor
+// errors that quote it may escape.
+func (c *Client) endpoint(method string) string {
+	return c.cfg.BaseURL() + "/bot" + c.cfg.BotToken + "/" + method
+}
+
+// do sends req and decodes the Bot API's answer into out (if not nil), mapping failures to the
+// error kinds the send engine distinguishes.
+func (c *Client) do(req *http.Request, method string, out any) error {
 	req.Header.Set("Accept", "application/json")
 	resp, err := c.hc.Do(req)
 	if err != nil {

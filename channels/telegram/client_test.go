@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"mime"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -315,4 +317,89 @@ func TestAnswerCallbackQuery(t *testing.T) {
 func TestNewClientDefaultTimeout(t *testing.T) {
 	c := NewClient(Config{}, nil)
 	assert.Equal(t, 30*time.Second, c.hc.Timeout)
+}
+
+// uploadFile is an OutboundFile over content that counts how often it was opened.
+func uploadFile(name, mimeType string, content []byte, opens *int) *channels.OutboundFile {
+	return &channels.OutboundFile{Name: name, MimeType: mimeType, Size: int64(len(content)),
+		Open: func(context.Context) (io.ReadCloser, error) {
+			*opens++
+			return io.NopCloser(bytes.NewReader(content)), nil
+		}}
+}
+
+// TestSendUploadsOwnFiles: a file of ours goes to Telegram as multipart/form-data, as the Bot API
+// documents uploads: the parameters as fields (chat_id a number, reply_markup JSON), the bytes in
+// the method's file field with the file's name and type; no URL is handed out.
+func TestSendUploadsOwnFiles(t *testing.T) {
+	content := []byte("name,amount\nAda,42\n")
+	f := newFake(t, 200, nil, `{"ok":true,"result":{"message_id":140,"chat":{"id":1111111,"type":"private"}}}`)
+	opens := 0
+	m := channels.OutboundMessage{Recipient: "1111111", Content: chatcenter.Content{Type: chatcenter.ContentAttachment,
+		Attachment: &chatcenter.Attachment{Type: chatcenter.AttachmentFile, FileID: 7, URL: "https://chat.example.com/files/public/tok", Caption: `Your "report"`}},
+		File: uploadFile(`report "Q3".csv`, "text/csv", content, &opens)}
+	res, err := f.client().Send(context.Background(), m)
+	require.NoError(t, err)
+	assert.Equal(t, "1111111:140", res.ExternalID)
+	assert.Equal(t, 1, opens)
+	assert.Equal(t, "/bot"+testToken+"/sendDocument", f.path)
+
+	mediaType, params, err := mime.ParseMediaType(f.ctype)
+	require.NoError(t, err)
+	require.Equal(t, "multipart/form-data", mediaType)
+	form, err := multipart.NewReader(bytes.NewReader(f.rawBody), params["boundary"]).ReadForm(1 << 20)
+	require.NoError(t, err)
+	assert.Equal(t, map[string][]string{"chat_id": {"1111111"}, "caption": {`Your "report"`}}, form.Value)
+	require.Len(t, form.File["document"], 1)
+	fh := form.File["document"][0]
+	assert.Equal(t, `report "Q3".csv`, fh.Filename)
+	assert.Equal(t, "text/csv", fh.Header.Get("Content-Type"))
+	got, err := fh.Open()
+	require.NoError(t, err)
+	b, _ := io.ReadAll(got)
+	assert.Equal(t, content, b, "the bytes arrive unchanged")
+
+	// Each attempt opens the file again; a refusal maps like any other answer.
+	f = newFake(t, 403, nil, `{"ok":false,"error_code":403,"description":"Forbidden: bot was blocked by the user"}`)
+	m.Content.Attachment.Type, m.File = chatcenter.AttachmentImage, uploadFile("photo.png", "image/png", []byte("\x89PNG"), &opens)
+	_, err = f.client().Send(context.Background(), m)
+	var perm *channels.PermanentError
+	require.ErrorAs(t, err, &perm)
+	assert.Equal(t, "Forbidden: bot was blocked by the user", perm.Reason)
+	assert.Equal(t, "/bot"+testToken+"/sendPhoto", f.path)
+	assert.Equal(t, 2, opens)
+}
+
+// TestSendUploadRefusals: files over Telegram's upload limits fail with a reason before any call;
+// a file that cannot be opened returns the opener's error (permanent when the file is gone).
+func TestSendUploadRefusals(t *testing.T) {
+	f := newFake(t, 200, nil, `{"ok":true,"result":{"message_id":1,"chat":{"id":1}}}`)
+	att := func(typ string) chatcenter.Content {
+		return chatcenter.Content{Type: chatcenter.ContentAttachment, Attachment: &chatcenter.Attachment{Type: typ, FileID: 7}}
+	}
+	opens := 0
+	for name, tc := range map[string]struct {
+		typ  string
+		size int64
+		want string
+	}{
+		"photo over 10 MB": {chatcenter.AttachmentImage, 10<<20 + 1, "photos of at most 10 MB"},
+		"file over 50 MB":  {chatcenter.AttachmentFile, 50<<20 + 1, "files of at most 50 MB"},
+		"video over 50 MB": {chatcenter.AttachmentVideo, 50<<20 + 1, "files of at most 50 MB"},
+	} {
+		file := uploadFile("big", "application/octet-stream", nil, &opens)
+		file.Size = tc.size
+		_, err := f.client().Send(context.Background(), channels.OutboundMessage{Recipient: "1", Content: att(tc.typ), File: file})
+		var perm *channels.PermanentError
+		require.ErrorAs(t, err, &perm, name)
+		assert.Contains(t, perm.Reason, tc.want, name)
+	}
+	assert.Zero(t, f.calls)
+	assert.Zero(t, opens)
+
+	gone := &channels.PermanentError{Reason: "the file was deleted"}
+	_, err := f.client().Send(context.Background(), channels.OutboundMessage{Recipient: "1", Content: att(chatcenter.AttachmentFile),
+		File: &channels.OutboundFile{Name: "x.pdf", Size: 3, Open: func(context.Context) (io.ReadCloser, error) { return nil, gone }}})
+	require.ErrorIs(t, err, gone)
+	assert.Zero(t, f.calls)
 }

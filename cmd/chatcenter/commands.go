@@ -18,6 +18,7 @@ import (
 	"github.com/chatcenterhq/chatcenter/flowrun"
 	"github.com/chatcenterhq/chatcenter/realtime"
 	"github.com/chatcenterhq/chatcenter/secret"
+	"github.com/chatcenterhq/chatcenter/storage"
 	"github.com/chatcenterhq/chatcenter/worker"
 	"github.com/chatcenterhq/chatcenter/workflows"
 )
@@ -72,6 +73,7 @@ func runDev(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	acts.Files = files.store // one process: uploads to Telegram read the store directly
 	workers, err := worker.Start(tc, acts)
 	if err != nil {
 		return err
@@ -184,6 +186,13 @@ func runWorker(ctx context.Context, cfg config, stderr io.Writer) error {
 	acts, err := newActivities(dp.db, dp.box, dp.log, cfg, false, "http://"+local)
 	if err != nil {
 		return err
+	}
+	// A worker that shares the API's files directory reads uploads from it; otherwise adapters
+	// that upload files (Telegram) download them through the same signed links providers use.
+	if cfg.FilesDir != "" {
+		if acts.Files, err = storage.NewLocal(cfg.FilesDir); err != nil {
+			return err
+		}
 	}
 	workers, err := worker.Start(dp.tc, acts)
 	if err != nil {
