@@ -216,32 +216,35 @@ func (c *Client) call(ctx context.Context, method string, payload, out any) erro
 
 // callUpload POSTs payload as multipart/form-data with f's bytes as the part named field, the
 // Bot API's way to send a file. The bytes stream from f.Open to Telegram without being held in
-// memory.
+// memory, and the request states its length: the form around the file is built first and the
+// file's size is known.
 func (c *Client) callUpload(ctx context.Context, method string, payload map[string]any, field string, f *channels.OutboundFile, out any) error {
+	prefix, suffix, contentType, err := uploadForm(payload, field, f)
+	if err != nil {
+		return &channels.PermanentError{Reason: "cannot encode request: " + err.Error()}
+	}
 	rc, err := f.Open(ctx)
 	if err != nil {
 		return err
 	}
-	pr, pw := io.Pipe()
-	mw := multipart.NewWriter(pw)
-	go func() {
-		// The client closes the request body when it is done with it, even on failure, which
-		// ends a write that nobody reads any more.
-		defer rc.Close()
-		_ = pw.CloseWithError(writeForm(mw, payload, field, f, rc))
-	}()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint(method), pr)
+	defer rc.Close()
+	body := io.MultiReader(bytes.NewReader(prefix), io.LimitReader(rc, f.Size), bytes.NewReader(suffix))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint(method), body)
 	if err != nil {
-		_ = pr.Close()
 		return c.errorf(method, "cannot build request", err)
 	}
-	req.Header.Set("Content-Type", mw.FormDataContentType())
+	// A file shorter than its recorded size fails the request rather than sending a short form.
+	req.ContentLength = int64(len(prefix)) + f.Size + int64(len(suffix))
+	req.Header.Set("Content-Type", contentType)
 	return c.do(req, method, out)
 }
 
-// writeForm writes payload's parameters (strings as they are, anything else as JSON, which is
-// how the Bot API reads numbers and reply_markup) and then the file part.
-func writeForm(mw *multipart.Writer, payload map[string]any, field string, f *channels.OutboundFile, r io.Reader) error {
+// uploadForm returns what goes before and after the file's bytes in the multipart body:
+// payload's parameters (strings as they are, anything else as JSON, which is how the Bot API
+// reads numbers and reply_markup), the file part's header, and the closing boundary.
+func uploadForm(payload map[string]any, field string, f *channels.OutboundFile) (prefix, suffix []byte, contentType string, err error) {
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
 	keys := make([]string, 0, len(payload))
 	for k := range payload {
 		keys = append(keys, k)
@@ -252,12 +255,12 @@ func writeForm(mw *multipart.Writer, payload map[string]any, field string, f *ch
 		if !ok {
 			b, err := json.Marshal(payload[k])
 			if err != nil {
-				return err
+				return nil, nil, "", err
 			}
 			v = string(b)
 		}
 		if err := mw.WriteField(k, v); err != nil {
-			return err
+			return nil, nil, "", err
 		}
 	}
 	h := textproto.MIMEHeader{}
@@ -267,14 +270,15 @@ func writeForm(mw *multipart.Writer, payload map[string]any, field string, f *ch
 		mimeType = "application/octet-stream"
 	}
 	h.Set("Content-Type", mimeType)
-	part, err := mw.CreatePart(h)
-	if err != nil {
-		return err
+	if _, err := mw.CreatePart(h); err != nil {
+		return nil, nil, "", err
 	}
-	if _, err := io.Copy(part, r); err != nil {
-		return err
+	n := buf.Len()
+	if err := mw.Close(); err != nil {
+		return nil, nil, "", err
 	}
-	return mw.Close()
+	b := buf.Bytes()
+	return b[:n:n], b[n:], mw.FormDataContentType(), nil
 }
 
 var quoteEscaper = strings.NewReplacer("\\", "\\\\", `"`, "\\\"", "\r", "", "\n", "")

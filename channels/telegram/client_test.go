@@ -32,6 +32,8 @@ type fakeTelegram struct {
 	body    map[string]any
 	rawBody []byte
 	calls   int
+	// length is the request's Content-Length (-1 when it was sent chunked).
+	length int64
 }
 
 func newFake(t *testing.T, status int, header http.Header, answer string) *fakeTelegram {
@@ -39,7 +41,7 @@ func newFake(t *testing.T, status int, header http.Header, answer string) *fakeT
 	f := &fakeTelegram{}
 	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		f.calls++
-		f.method, f.path, f.ctype = r.Method, r.URL.Path, r.Header.Get("Content-Type")
+		f.method, f.path, f.ctype, f.length = r.Method, r.URL.Path, r.Header.Get("Content-Type"), r.ContentLength
 		f.rawBody, _ = io.ReadAll(r.Body)
 		f.body = nil
 		// UseNumber keeps chat_id's JSON type visible: a json.Number, not a string.
@@ -358,6 +360,7 @@ func TestSendUploadsOwnFiles(t *testing.T) {
 	require.NoError(t, err)
 	b, _ := io.ReadAll(got)
 	assert.Equal(t, content, b, "the bytes arrive unchanged")
+	assert.EqualValues(t, len(f.rawBody), f.length, "the upload states its length instead of being chunked")
 
 	// Each attempt opens the file again; a refusal maps like any other answer.
 	f = newFake(t, 403, nil, `{"ok":false,"error_code":403,"description":"Forbidden: bot was blocked by the user"}`)
@@ -397,9 +400,19 @@ func TestSendUploadRefusals(t *testing.T) {
 	assert.Zero(t, f.calls)
 	assert.Zero(t, opens)
 
+	// A file shorter than its recorded size never reaches Telegram as a complete request.
+	short := uploadFile("short.pdf", "application/pdf", []byte("abc"), &opens)
+	short.Size = 10
+	_, err := f.client().Send(context.Background(), channels.OutboundMessage{Recipient: "1", Content: att(chatcenter.AttachmentFile), File: short})
+	require.Error(t, err)
+	if f.calls > 0 {
+		assert.Less(t, int64(len(f.rawBody)), f.length, "the server saw a body cut short of its stated length")
+	}
+	calls := f.calls
+
 	gone := &channels.PermanentError{Reason: "the file was deleted"}
-	_, err := f.client().Send(context.Background(), channels.OutboundMessage{Recipient: "1", Content: att(chatcenter.AttachmentFile),
+	_, err = f.client().Send(context.Background(), channels.OutboundMessage{Recipient: "1", Content: att(chatcenter.AttachmentFile),
 		File: &channels.OutboundFile{Name: "x.pdf", Size: 3, Open: func(context.Context) (io.ReadCloser, error) { return nil, gone }}})
 	require.ErrorIs(t, err, gone)
-	assert.Zero(t, f.calls)
+	assert.Equal(t, calls, f.calls)
 }
