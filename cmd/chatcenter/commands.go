@@ -35,6 +35,9 @@ func runDev(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer closeDB()
+	if err := claimDataDir(ctx, d, cfg.DataDir); err != nil {
+		return err
+	}
 	box, err := secretBox(cfg, true, log)
 	if err != nil {
 		return err

@@ -109,6 +109,15 @@ func TestDevRunsTheProduct(t *testing.T) {
 	require.NotContains(t, out2.String(), "Created the first workspace")
 	cancel2()
 	require.NoError(t, <-done)
+
+	// The data dir belongs to that database: started against another one, dev refuses rather
+	// than signal the new database's contacts into the old one's conversations.
+	require.FileExists(t, dataDir+"/installation")
+	vars["DATABASE_URL"] = dbtest.URL(t)
+	var out3 syncBuffer
+	err = run(context.Background(), []string{"dev"}, env(vars), &out3, &stderr)
+	require.ErrorContains(t, err, "holds the workflow engine's state for another database")
+	require.NotContains(t, out3.String(), "API:")
 }
 
 func TestCommands(t *testing.T) {

@@ -7,6 +7,8 @@ package dbsqlc
 import (
 	"encoding/json"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgtype"
 )
 
 type AssignmentCursor struct {
@@ -248,6 +250,12 @@ type FlowWait struct {
 	ContactID   int64
 	RunID       *int64
 	CreatedAt   time.Time
+}
+
+type Installation struct {
+	Singleton bool
+	ID        pgtype.UUID
+	CreatedAt time.Time
 }
 
 type Invitation struct {
