@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -281,17 +282,22 @@ func (a *Activities) resolveFileAttachment(ctx context.Context, workspaceID int6
 	return &channels.OutboundFile{Name: f.Name, MimeType: f.MimeType, Size: f.SizeBytes, Open: a.fileOpener(*f, at.URL)}, nil
 }
 
-// fileOpener reads a file from the store when this process has it (chatcenter dev, or a worker
-// sharing the API's files directory), else downloads it through its signed link from the API.
+// fileOpener reads a file from the store when this process has one (chatcenter dev, or a worker
+// sharing the API's files directory), else — or when the file is not there — downloads it
+// through its signed link from the API.
 func (a *Activities) fileOpener(f dbsqlc.File, link string) func(ctx context.Context) (io.ReadCloser, error) {
 	gone := &channels.PermanentError{Reason: fmt.Sprintf("file %d (%s) no longer exists", f.ID, f.Name)}
 	return func(ctx context.Context) (io.ReadCloser, error) {
 		if a.Files != nil {
 			rc, err := a.Files.Open(ctx, f.StorageKey)
-			if errors.Is(err, storage.ErrNotFound) {
+			if !errors.Is(err, storage.ErrNotFound) {
+				return rc, err
+			}
+			// Not here: gone, or this worker's CHATCENTER_FILES_DIR is not the API's. The API
+			// knows which.
+			if link == "" {
 				return nil, gone
 			}
-			return rc, err
 		}
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, link, nil)
 		if err != nil {
@@ -299,6 +305,11 @@ func (a *Activities) fileOpener(f dbsqlc.File, link string) func(ctx context.Con
 		}
 		resp, err := a.HTTP.Do(req)
 		if err != nil {
+			// *url.Error quotes the URL, whose signed token reads the file: keep only the cause.
+			var ue *url.Error
+			if errors.As(err, &ue) {
+				err = ue.Err
+			}
 			return nil, fmt.Errorf("download file %d from the API: %w", f.ID, err)
 		}
 		switch {

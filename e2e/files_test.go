@@ -544,12 +544,24 @@ func TestFilesRepliesOnTelegram(t *testing.T) {
 	require.Contains(t, e.message(late.ID).Error, "does not exist")
 }
 
-// TestFilesUploadedThroughLinks: a worker that cannot read the file store (a separate worker
-// process) downloads the file through its signed link from the API and uploads it to Telegram —
-// including a kind Telegram refuses to fetch by URL itself (only PDF, ZIP and GIF documents); a
-// file deleted between the check and the download fails the send with a reason.
+// TestFilesUploadedThroughLinks: a worker that cannot read the file store — a separate worker
+// process without it, or one whose CHATCENTER_FILES_DIR is not the API's — downloads the file
+// through its signed link from the API and uploads it to Telegram, including a kind Telegram
+// refuses to fetch by URL itself (only PDF, ZIP and GIF documents); a file deleted between the
+// check and the download fails the send with a reason.
 func TestFilesUploadedThroughLinks(t *testing.T) {
-	b := setup(t, withMaxUpload(1<<20), withActivities(func(a *activities.Activities) { a.Files = nil }))
+	t.Run("no store", func(t *testing.T) {
+		testFilesUploadedThroughLinks(t, func(a *activities.Activities) { a.Files = nil })
+	})
+	t.Run("another directory", func(t *testing.T) {
+		other, err := storage.NewLocal(t.TempDir())
+		require.NoError(t, err)
+		testFilesUploadedThroughLinks(t, func(a *activities.Activities) { a.Files = other })
+	})
+}
+
+func testFilesUploadedThroughLinks(t *testing.T, workerFiles func(*activities.Activities)) {
+	b := setup(t, withMaxUpload(1<<20), withActivities(workerFiles))
 	e := &filesEnv{bundle: b, dir: b.filesDir, linkKey: b.linkKey}
 	ch := e.createTelegramChannel()
 	e.postUpdate(ch, textUpdate(10001, 1, "the price list please"), http.StatusOK)
