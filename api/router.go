@@ -149,6 +149,7 @@ func (s *Server) Handler() http.Handler {
 	// Contacts.
 	h(get, v1+"/contacts/:id", PermMember, s.getContact)
 	h(get, v1+"/contacts/:id/messages", PermMember, s.listContactMessages)
+	h(get, v1+"/messages/:id/attachment", PermMember, s.messageAttachment)
 	h(post, v1+"/contacts/:id/conversation/open", PermMember, s.openConversation)
 
 	// Users, availability and teams.

@@ -294,6 +294,7 @@ type fakeTelegram struct {
 	calls   []tgCall
 	answers map[string][]tgAnswer
 	nextID  int
+	files   map[string][]byte // file_id → contents, for getFile and the file route
 }
 
 type tgCall struct {
@@ -317,7 +318,7 @@ type tgAnswer struct {
 }
 
 func newFakeTelegram(t *testing.T) *fakeTelegram {
-	f := &fakeTelegram{t: t, answers: map[string][]tgAnswer{}, nextID: 500}
+	f := &fakeTelegram{t: t, answers: map[string][]tgAnswer{}, nextID: 500, files: map[string][]byte{}}
 	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
 	t.Cleanup(f.srv.Close)
 	return f
@@ -325,6 +326,10 @@ func newFakeTelegram(t *testing.T) *fakeTelegram {
 
 func (f *fakeTelegram) serve(w http.ResponseWriter, r *http.Request) {
 	prefix := "/bot" + botToken + "/"
+	if r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/file"+prefix) {
+		f.serveFile(w, strings.TrimPrefix(r.URL.Path, "/file"+prefix))
+		return
+	}
 	w.Header().Set("Content-Type", "application/json")
 	if !strings.HasPrefix(r.URL.Path, prefix) {
 		w.WriteHeader(http.StatusUnauthorized)
@@ -354,6 +359,17 @@ func (f *fakeTelegram) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	switch method {
+	case "getFile":
+		f.mu.Lock()
+		content, ok := f.files[fmt.Sprint(body["file_id"])]
+		f.mu.Unlock()
+		if !ok {
+			w.WriteHeader(http.StatusBadRequest)
+			_, _ = io.WriteString(w, `{"ok":false,"error_code":400,"description":"Bad Request: invalid file_id"}`)
+			return
+		}
+		fmt.Fprintf(w, `{"ok":true,"result":{"file_id":%q,"file_unique_id":"u%d","file_size":%d,"file_path":"files/%s"}}`,
+			body["file_id"], id, len(content), body["file_id"])
 	case "sendMessage", "sendPhoto", "sendDocument", "sendVoice", "sendAudio", "sendVideo":
 		chat, _ := json.Marshal(body["chat_id"])
 		fmt.Fprintf(w, `{"ok":true,"result":{"message_id":%d,"chat":{"id":%s,"type":"private"},"date":1700000000}}`, id, chat)
@@ -406,6 +422,27 @@ func readTelegramParams(r *http.Request) (map[string]any, map[string]tgFile, boo
 		return body, files, true
 	}
 	return nil, nil, false
+}
+
+// serveFile answers the Bot API's file route, /file/bot<token>/<file_path>, for the paths getFile
+// gave out.
+func (f *fakeTelegram) serveFile(w http.ResponseWriter, path string) {
+	f.mu.Lock()
+	content, ok := f.files[strings.TrimPrefix(path, "files/")]
+	f.mu.Unlock()
+	if !ok || !strings.HasPrefix(path, "files/") {
+		w.WriteHeader(http.StatusNotFound)
+		return
+	}
+	w.Header().Set("Content-Type", "application/octet-stream")
+	_, _ = w.Write(content)
+}
+
+// addFile makes a file the fake holds, as if a contact had sent it, under fileID.
+func (f *fakeTelegram) addFile(fileID string, content []byte) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.files[fileID] = content
 }
 
 // script queues answers for a method, used before the default success.

@@ -55,6 +55,8 @@ func TestWorkspaceIsolation(t *testing.T) {
 		return false
 	})
 	ids["conversation"], ids["contact"] = convB.ID, convB.ContactID
+	require.NoError(t, b.db.Pool.QueryRow(ctx, "SELECT id FROM messages WHERE contact_id = $1", convB.ContactID).Scan(&obj.ID))
+	ids["message"] = obj.ID
 	b.do("POST", "/api/v1/teams", tokB, map[string]any{"name": "B team"}, http.StatusCreated, &obj)
 	ids["team"] = obj.ID
 	b.do("POST", "/api/v1/users/invitations", tokB, map[string]any{"email": "new@other.example", "role": "agent"}, http.StatusCreated, &obj)
@@ -89,6 +91,7 @@ func TestWorkspaceIsolation(t *testing.T) {
 		{"/api/v1/users/invitations/", "invitation"},
 		{"/api/v1/notifications/", "notification"},
 		{"/api/v1/conversations/", "conversation"},
+		{"/api/v1/messages/", "message"},
 		{"/api/v1/contacts/", "contact"},
 		{"/api/v1/channels/", "channel"},
 		{"/api/v1/comments/", "comment"},

@@ -7,7 +7,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -128,6 +130,23 @@ func SupportsButtons(t chatcenter.ChannelType) bool {
 	}
 	return false
 }
+
+// Download returns the contents of a file a contact sent on a channel of type t, by the
+// provider's id for it (chatcenter.Attachment.ProviderFileID). Provider refusals are
+// *channels.PermanentError; ErrNoDownloads means the channel type keeps no files to fetch.
+func Download(ctx context.Context, t chatcenter.ChannelType, cfgJSON []byte, fileID string, hc *http.Client) (io.ReadCloser, error) {
+	if t != chatcenter.ChannelTelegram {
+		return nil, ErrNoDownloads
+	}
+	var c telegram.Config
+	if err := json.Unmarshal(cfgJSON, &c); err != nil {
+		return nil, fmt.Errorf("decode telegram config: %w", err)
+	}
+	return telegram.NewClient(c, hc).Download(ctx, fileID)
+}
+
+// ErrNoDownloads is returned by Download for channel types whose attachments are links.
+var ErrNoDownloads = errors.New("this channel type has no provider files to download")
 
 // UploadsFiles reports whether adapters of type t send the workspace's files as bytes
 // (channels.OutboundMessage.File) rather than as links the provider fetches.

@@ -168,6 +168,45 @@ func chatID(recipient string) any {
 	return recipient
 }
 
+// MaxDownload is the largest file the Bot API lets a bot download.
+const MaxDownload = 20 << 20
+
+// Download returns the contents of a file a contact sent, by the file_id in its message: getFile
+// names the file's path, valid for an hour, and the bytes come from the Bot API's file route. Files
+// over MaxDownload, and file_ids Telegram does not know, are *channels.PermanentError.
+func (c *Client) Download(ctx context.Context, fileID string) (io.ReadCloser, error) {
+	var f struct {
+		FileSize int64  `json:"file_size"`
+		FilePath string `json:"file_path"`
+	}
+	if err := c.call(ctx, "getFile", map[string]any{"file_id": fileID}, &f); err != nil {
+		return nil, err
+	}
+	if f.FileSize > MaxDownload {
+		return nil, &channels.PermanentError{Reason: fmt.Sprintf("Telegram lets bots download files of at most 20 MB; this one is %.1f MB", float64(f.FileSize)/(1<<20))}
+	}
+	if f.FilePath == "" {
+		return nil, &channels.PermanentError{Reason: "Telegram gave no path for this file"}
+	}
+	// The token is part of this URL too: errors keep only their cause (errorf).
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.cfg.BaseURL()+"/file/bot"+c.cfg.BotToken+"/"+f.FilePath, nil)
+	if err != nil {
+		return nil, c.errorf("file download", "cannot build request", err)
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return nil, c.errorf("file download", "request failed", err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusNotFound {
+			return nil, &channels.PermanentError{Code: resp.StatusCode, Reason: "Telegram no longer has this file"}
+		}
+		return nil, fmt.Errorf("telegram file download: HTTP %d", resp.StatusCode)
+	}
+	return resp.Body, nil
+}
+
 // SetWebhook points the bot at url and asks Telegram to send secretToken with every call, limited
 // to the update kinds Parse understands.
 func (c *Client) SetWebhook(ctx context.Context, webhookURL, secretToken string) error {

@@ -416,3 +416,49 @@ func TestSendUploadRefusals(t *testing.T) {
 	require.ErrorIs(t, err, gone)
 	assert.Equal(t, calls, f.calls)
 }
+
+// TestDownload: getFile names the path, and the bytes come from /file/bot<token>/<path>, as the
+// Bot API documents; oversized and unknown files are refused with a reason.
+func TestDownload(t *testing.T) {
+	photo := []byte("\xff\xd8\xff\xe0 a jpeg")
+	var getFileBody map[string]any
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		switch {
+		case r.Method == http.MethodPost && r.URL.Path == "/bot"+testToken+"/getFile":
+			getFileBody = nil
+			_ = json.NewDecoder(r.Body).Decode(&getFileBody)
+			switch getFileBody["file_id"] {
+			case "AgACAgQ":
+				_, _ = io.WriteString(w, `{"ok":true,"result":{"file_id":"AgACAgQ","file_unique_id":"AQAD","file_size":16,"file_path":"photos/file_1.jpg"}}`)
+			case "BIG":
+				_, _ = io.WriteString(w, `{"ok":true,"result":{"file_id":"BIG","file_unique_id":"AQAE","file_size":20971521}}`)
+			default:
+				w.WriteHeader(http.StatusBadRequest)
+				_, _ = io.WriteString(w, `{"ok":false,"error_code":400,"description":"Bad Request: invalid file_id"}`)
+			}
+		case r.Method == http.MethodGet && r.URL.Path == "/file/bot"+testToken+"/photos/file_1.jpg":
+			w.Header().Set("Content-Type", "application/octet-stream")
+			_, _ = w.Write(photo)
+		default:
+			w.WriteHeader(http.StatusNotFound)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	c := NewClient(Config{BotToken: testToken, SecretToken: "s", APIBaseURL: srv.URL}, srv.Client())
+
+	rc, err := c.Download(context.Background(), "AgACAgQ")
+	require.NoError(t, err)
+	got, _ := io.ReadAll(rc)
+	rc.Close()
+	assert.Equal(t, photo, got)
+	assert.Equal(t, map[string]any{"file_id": "AgACAgQ"}, getFileBody)
+
+	for id, want := range map[string]string{"BIG": "at most 20 MB", "nope": "invalid file_id"} {
+		_, err := c.Download(context.Background(), id)
+		var perm *channels.PermanentError
+		require.ErrorAs(t, err, &perm, id)
+		assert.Contains(t, perm.Reason, want, id)
+		assert.NotContains(t, err.Error(), testToken)
+	}
+}
