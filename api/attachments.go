@@ -129,12 +129,7 @@ func (s *Server) serveProviderFile(c *gin.Context, msg dbsqlc.Message, a chatcen
 			name += ".jpg"
 		}
 	}
-	h := c.Writer.Header()
-	h.Set("Content-Type", mimeType)
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Content-Disposition", contentDisposition(name))
-	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
-	h.Set("Cache-Control", "private, max-age=0")
+	downloadHeaders(c.Writer.Header(), mimeType, name)
 	c.Status(http.StatusOK)
 	_, _ = io.Copy(c.Writer, io.LimitReader(rc, telegram.MaxDownload))
 }

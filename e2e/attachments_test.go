@@ -44,6 +44,7 @@ func TestMessageAttachments(t *testing.T) {
 	require.Equal(t, photo, body)
 	require.Equal(t, "image/jpeg", resp.Header.Get("Content-Type"))
 	require.Equal(t, "nosniff", resp.Header.Get("X-Content-Type-Options"))
+	require.Equal(t, "default-src 'none'; sandbox", resp.Header.Get("Content-Security-Policy"))
 	require.Contains(t, resp.Header.Get("Content-Disposition"), fmt.Sprintf(`attachment; filename="message-%d.jpg"`, photoMsg.ID))
 	require.Len(t, b.telegram.callsTo("getFile"), 1)
 	require.Equal(t, "large", b.telegram.callsTo("getFile")[0].Body["file_id"])
