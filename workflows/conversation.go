@@ -26,6 +26,10 @@ const (
 	// sendTimeout is how long a message may stay undeliverable (provider down, rate limited)
 	// before it is marked failed.
 	sendTimeout = time.Hour
+	// sendHeartbeatTimeout is how long a send attempt may go without a heartbeat (sends beat every
+	// activities.HeartbeatInterval while the provider works) before the engine counts it lost —
+	// its worker died — and retries it, so a restart delays queued replies by seconds.
+	sendHeartbeatTimeout = 5 * activities.HeartbeatInterval
 )
 
 // conversation is the in-memory state of one run.
@@ -422,6 +426,7 @@ func (c *conversation) sendLoop(ctx workflow.Context) {
 		ao := workflow.ActivityOptions{
 			TaskQueue:              SendTaskQueue(job.ChannelType),
 			StartToCloseTimeout:    time.Minute,
+			HeartbeatTimeout:       sendHeartbeatTimeout,
 			ScheduleToCloseTimeout: sendTimeout,
 			RetryPolicy: &temporal.RetryPolicy{
 				InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 5 * time.Minute,

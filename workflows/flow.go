@@ -342,6 +342,7 @@ func (r *flowRun) sendWith(ctx workflow.Context, s flows.Step, channelID int64, 
 	ao := workflow.ActivityOptions{
 		TaskQueue:              SendTaskQueue(msg.ChannelType),
 		StartToCloseTimeout:    time.Minute,
+		HeartbeatTimeout:       sendHeartbeatTimeout,
 		ScheduleToCloseTimeout: flowSendTimeout,
 		RetryPolicy:            &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute},
 		Summary:                fmt.Sprintf("send flow message %d via %s", msg.MessageID, msg.ChannelType),
