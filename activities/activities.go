@@ -3,11 +3,13 @@
 package activities
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
 	"time"
 
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/chatcenterhq/chatcenter"
@@ -62,4 +64,35 @@ func domainError(err error) error {
 		return temporal.NewNonRetryableApplicationError(e.Message, e.Code, nil)
 	}
 	return err
+}
+
+// HeartbeatInterval is how often a running activity that can take a while (a send, a flow's HTTP
+// step, a call into another workflow) tells the engine its worker is alive. A HeartbeatTimeout of a
+// few intervals then lets the engine retry an attempt lost with its worker — a crash, an OOM kill,
+// a deploy — within seconds, not after the whole StartToCloseTimeout that a large upload needs.
+const HeartbeatInterval = 2 * time.Second
+
+// keepAlive heartbeats until the returned stop is called (or ctx ends), independently of how long
+// the provider takes to answer.
+func keepAlive(ctx context.Context) (stop func()) {
+	if !activity.IsActivity(ctx) {
+		return func() {}
+	}
+	activity.RecordHeartbeat(ctx)
+	done := make(chan struct{})
+	go func() {
+		t := time.NewTicker(HeartbeatInterval)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				activity.RecordHeartbeat(ctx)
+			}
+		}
+	}()
+	return func() { close(done) }
 }

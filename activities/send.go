@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/chatcenterhq/chatcenter"
@@ -114,37 +113,6 @@ func (a *Activities) SendMessage(ctx context.Context, in SendInput) (SendResult,
 		return SendResult{}, fmt.Errorf("record sent message: %w", err)
 	}
 	return SendResult{Status: chatcenter.StatusSent}, nil
-}
-
-// HeartbeatInterval is how often a running send tells the engine its worker is alive. The send
-// activities' HeartbeatTimeout (a few intervals) then lets the engine retry an attempt lost with its
-// worker — a crash, an OOM kill, a deploy — within seconds, not after the whole StartToCloseTimeout
-// that a large upload needs.
-const HeartbeatInterval = 2 * time.Second
-
-// keepAlive heartbeats until the returned stop is called (or ctx ends), independently of how long
-// the provider takes to answer.
-func keepAlive(ctx context.Context) (stop func()) {
-	if !activity.IsActivity(ctx) {
-		return func() {}
-	}
-	activity.RecordHeartbeat(ctx)
-	done := make(chan struct{})
-	go func() {
-		t := time.NewTicker(HeartbeatInterval)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				activity.RecordHeartbeat(ctx)
-			}
-		}
-	}()
-	return func() { close(done) }
 }
 
 // forChannel shapes content for a channel of type t: where the channel has no reply buttons, a text

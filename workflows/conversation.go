@@ -26,10 +26,12 @@ const (
 	// sendTimeout is how long a message may stay undeliverable (provider down, rate limited)
 	// before it is marked failed.
 	sendTimeout = time.Hour
-	// sendHeartbeatTimeout is how long a send attempt may go without a heartbeat (sends beat every
-	// activities.HeartbeatInterval while the provider works) before the engine counts it lost —
-	// its worker died — and retries it, so a restart delays queued replies by seconds.
-	sendHeartbeatTimeout = 5 * activities.HeartbeatInterval
+	// heartbeatTimeout is how long an activity attempt that can take a while (a send, an HTTP
+	// step, a call into another workflow) may go without a heartbeat — they beat every
+	// activities.HeartbeatInterval while they work — before the engine counts it lost with its
+	// worker and retries it (or fails it, for steps that are never repeated): a worker restart
+	// delays such work by seconds, not by the attempt's whole timeout.
+	heartbeatTimeout = 5 * activities.HeartbeatInterval
 )
 
 // conversation is the in-memory state of one run.
@@ -426,7 +428,7 @@ func (c *conversation) sendLoop(ctx workflow.Context) {
 		ao := workflow.ActivityOptions{
 			TaskQueue:              SendTaskQueue(job.ChannelType),
 			StartToCloseTimeout:    time.Minute,
-			HeartbeatTimeout:       sendHeartbeatTimeout,
+			HeartbeatTimeout:       heartbeatTimeout,
 			ScheduleToCloseTimeout: sendTimeout,
 			RetryPolicy: &temporal.RetryPolicy{
 				InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 5 * time.Minute,

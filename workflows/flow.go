@@ -342,7 +342,7 @@ func (r *flowRun) sendWith(ctx workflow.Context, s flows.Step, channelID int64, 
 	ao := workflow.ActivityOptions{
 		TaskQueue:              SendTaskQueue(msg.ChannelType),
 		StartToCloseTimeout:    time.Minute,
-		HeartbeatTimeout:       sendHeartbeatTimeout,
+		HeartbeatTimeout:       heartbeatTimeout,
 		ScheduleToCloseTimeout: flowSendTimeout,
 		RetryPolicy:            &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute},
 		Summary:                fmt.Sprintf("send flow message %d via %s", msg.MessageID, msg.ChannelType),
@@ -607,6 +607,7 @@ func (r *flowRun) httpRequest(ctx workflow.Context, s flows.Step) (string, error
 	o := s.HTTPRequest
 	ao := workflow.ActivityOptions{
 		StartToCloseTimeout: 45 * time.Second,
+		HeartbeatTimeout:    heartbeatTimeout,
 		// A request is not repeated: the remote side may not be idempotent.
 		RetryPolicy: &temporal.RetryPolicy{MaximumAttempts: 1},
 		Summary:     fmt.Sprintf("HTTP %s (step %s)", o.Method, s.ID),
@@ -655,6 +656,7 @@ func (r *flowRun) httpRequest(ctx workflow.Context, s flows.Step) (string, error
 func engineCtx(ctx workflow.Context, summary string) workflow.Context {
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout:    time.Minute,
+		HeartbeatTimeout:       heartbeatTimeout,
 		ScheduleToCloseTimeout: time.Hour,
 		RetryPolicy:            &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute},
 		Summary:                summary,
