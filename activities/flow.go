@@ -36,6 +36,9 @@ type Engine interface {
 	Enroll(ctx context.Context, in FlowEnrollInput) (FlowEnrollResult, error)
 	// Reoffer hands queued conversations to users who now have capacity.
 	Reoffer(ctx context.Context, workspaceID int64) error
+	// Redeliver signals a stored inbound message to its contact's conversation workflow,
+	// starting one when none runs.
+	Redeliver(ctx context.Context, m InboundRef) error
 }
 
 // AssignReoffer runs after capacity may have freed (a conversation closed or was unassigned):

@@ -141,7 +141,8 @@ func (s *Server) ingest(c *gin.Context, ch dbsqlc.Channel, ev channels.InboundEv
 
 // signalInbound tells the contact's conversation workflow about a stored message, starting the
 // workflow when none runs. Failing here answers 5xx: the provider delivers again, finds the
-// stored message and signals again.
+// stored message and signals again; should it give up (or this process die before signalling),
+// the redelivery sweep (workflows.RedeliveryWorkflow) signals the message a couple of minutes later.
 func (s *Server) signalInbound(ctx context.Context, workspaceID, channelID int64, typ chatcenter.ChannelType, contactID, messageID int64, ev channels.InboundEvent) error {
 	sig := workflows.InboundSignal{
 		MessageID: messageID, ChannelID: channelID, ChannelType: typ, ReceivedAt: ev.SentAt, CallbackID: ev.CallbackID,
@@ -149,10 +150,7 @@ func (s *Server) signalInbound(ctx context.Context, workspaceID, channelID int64
 	if sig.ReceivedAt.IsZero() {
 		sig.ReceivedAt = time.Now().UTC()
 	}
-	_, err := s.Temporal.SignalWithStartWorkflow(ctx, workflows.ConversationWorkflowID(contactID), workflows.SignalInbound, sig,
-		workflows.ConversationStartOptions(workspaceID, contactID), workflows.ConversationWorkflowName,
-		workflows.ConversationInput{WorkspaceID: workspaceID, ContactID: contactID})
-	if err != nil {
+	if err := workflows.SignalInboundMessage(ctx, s.Temporal, workspaceID, contactID, sig); err != nil {
 		return chatcenter.Errorf(chatcenter.EUNAVAILABLE, "stored, but the conversation engine is unreachable; deliver again")
 	}
 	return nil

@@ -87,6 +87,13 @@ func (e Engine) Changed(ctx context.Context, contactID int64) error {
 	return err
 }
 
+// Redeliver signals a stored inbound message to its contact's conversation workflow.
+func (e Engine) Redeliver(ctx context.Context, m activities.InboundRef) error {
+	return workflows.SignalInboundMessage(ctx, e.Temporal, m.WorkspaceID, m.ContactID, workflows.InboundSignal{
+		MessageID: m.MessageID, ChannelID: m.ChannelID, ChannelType: m.ChannelType, ReceivedAt: m.ReceivedAt,
+	})
+}
+
 // Enroll runs Trigger Another Flow: the target must be published with a manual trigger.
 func (e Engine) Enroll(ctx context.Context, in activities.FlowEnrollInput) (activities.FlowEnrollResult, error) {
 	depth := 0

@@ -109,3 +109,16 @@ WITH ch AS (
 )
 SELECT ident.contact_id, ident.workspace_id, ins.id AS message_id
 FROM ident LEFT JOIN ins ON true;
+
+-- name: MessageListUnattachedInbound :many
+-- Inbound messages stored before @before that no conversation workflow has taken yet (every
+-- message a workflow handles is attached to a conversation, ratings included), oldest first.
+-- messages_conversation_incoming_idx serves it as it is: its NULL entries are exactly these
+-- messages, in id order, so the webhook's insert pays for no index of its own.
+SELECT m.id, m.workspace_id, m.contact_id, m.channel_id, ch.type AS channel_type,
+       coalesce(m.sent_at, m.created_at)::timestamptz AS received_at
+FROM messages m
+JOIN channels ch ON ch.id = m.channel_id
+WHERE m.direction = 'incoming' AND m.conversation_id IS NULL AND m.created_at < @before::timestamptz
+ORDER BY m.id
+LIMIT @max_rows::int;

@@ -52,6 +52,10 @@ func Start(c client.Client, a *activities.Activities) (*Set, error) {
 	if err := workflows.SetupPresence(c, main); err != nil {
 		return nil, err
 	}
+	// Redelivery: inbound messages stored whose signal was lost reach their conversation.
+	if err := workflows.SetupRedelivery(c, main); err != nil {
+		return nil, err
+	}
 	s.workers = append(s.workers, main)
 	for _, t := range []chatcenter.ChannelType{chatcenter.ChannelTelegram, chatcenter.ChannelCustom} {
 		w := worker.New(c, workflows.SendTaskQueue(t), worker.Options{TaskQueueActivitiesPerSecond: sendRates[t]})

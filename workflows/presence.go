@@ -42,23 +42,31 @@ func PresenceWorkflow(ctx workflow.Context) (int, error) {
 // creates it).
 func SetupPresence(c client.Client, r worker.WorkflowRegistry) error {
 	r.RegisterWorkflowWithOptions(PresenceWorkflow, workflow.RegisterOptions{Name: PresenceWorkflowName})
+	return ensureSchedule(c, PresenceScheduleID, PresenceWorkflowName, PresenceInterval,
+		"Auto-away: online users without a heartbeat become away")
+}
+
+// ensureSchedule creates the schedule id that starts workflowName every interval on the main task
+// queue, skipping a tick rather than overlapping runs, unless it exists already (every worker
+// process calls this at start; the first one creates it).
+func ensureSchedule(c client.Client, id, workflowName string, every time.Duration, summary string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	_, err := c.ScheduleClient().Create(ctx, client.ScheduleOptions{
-		ID:   PresenceScheduleID,
-		Spec: client.ScheduleSpec{Intervals: []client.ScheduleIntervalSpec{{Every: PresenceInterval}}},
+		ID:   id,
+		Spec: client.ScheduleSpec{Intervals: []client.ScheduleIntervalSpec{{Every: every}}},
 		Action: &client.ScheduleWorkflowAction{
-			ID:                 PresenceScheduleID,
-			Workflow:           PresenceWorkflowName,
+			ID:                 id,
+			Workflow:           workflowName,
 			TaskQueue:          TaskQueue,
 			WorkflowRunTimeout: 5 * time.Minute,
-			StaticSummary:      "Auto-away: online users without a heartbeat become away",
+			StaticSummary:      summary,
 		},
 		Overlap: enumspb.SCHEDULE_OVERLAP_POLICY_SKIP,
 		Note:    "Created by the Chat Center worker",
 	})
 	if err != nil && !errors.Is(err, temporal.ErrScheduleAlreadyRunning) {
-		return fmt.Errorf("create schedule %s: %w", PresenceScheduleID, err)
+		return fmt.Errorf("create schedule %s: %w", id, err)
 	}
 	return nil
 }

@@ -457,6 +457,61 @@ func (q *Queries) MessageListByConversation(ctx context.Context, arg MessageList
 	return items, nil
 }
 
+const messageListUnattachedInbound = `-- name: MessageListUnattachedInbound :many
+SELECT m.id, m.workspace_id, m.contact_id, m.channel_id, ch.type AS channel_type,
+       coalesce(m.sent_at, m.created_at)::timestamptz AS received_at
+FROM messages m
+JOIN channels ch ON ch.id = m.channel_id
+WHERE m.direction = 'incoming' AND m.conversation_id IS NULL AND m.created_at < $1::timestamptz
+ORDER BY m.id
+LIMIT $2::int
+`
+
+type MessageListUnattachedInboundParams struct {
+	Before  time.Time
+	MaxRows int32
+}
+
+type MessageListUnattachedInboundRow struct {
+	ID          int64
+	WorkspaceID int64
+	ContactID   int64
+	ChannelID   int64
+	ChannelType string
+	ReceivedAt  time.Time
+}
+
+// Inbound messages stored before @before that no conversation workflow has taken yet (every
+// message a workflow handles is attached to a conversation, ratings included), oldest first.
+// messages_conversation_incoming_idx serves it as it is: its NULL entries are exactly these
+// messages, in id order, so the webhook's insert pays for no index of its own.
+func (q *Queries) MessageListUnattachedInbound(ctx context.Context, arg MessageListUnattachedInboundParams) ([]MessageListUnattachedInboundRow, error) {
+	rows, err := q.db.Query(ctx, messageListUnattachedInbound, arg.Before, arg.MaxRows)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []MessageListUnattachedInboundRow{}
+	for rows.Next() {
+		var i MessageListUnattachedInboundRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.WorkspaceID,
+			&i.ContactID,
+			&i.ChannelID,
+			&i.ChannelType,
+			&i.ReceivedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const messageMarkFailed = `-- name: MessageMarkFailed :one
 UPDATE messages SET status = 'failed', error = $1::text, updated_at = now()
 WHERE id = $2::bigint AND status IN ('pending', 'sent')
