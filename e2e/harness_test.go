@@ -58,6 +58,7 @@ type bundle struct {
 	owner    chatcenter.User
 	filesDir string
 	linkKey  []byte
+	workers  *worker.Set
 }
 
 type option func(*api.Server)
@@ -132,7 +133,7 @@ func setup(t *testing.T, opts ...option) *bundle {
 	require.NoError(t, err)
 	require.True(t, res.Created)
 
-	b := &bundle{t: t, db: d, temporal: tc, api: httpSrv, server: srv, telegram: newFakeTelegram(t), filesDir: filesDir, linkKey: linkKey}
+	b := &bundle{t: t, db: d, temporal: tc, api: httpSrv, server: srv, telegram: newFakeTelegram(t), filesDir: filesDir, linkKey: linkKey, workers: workers}
 	var login struct {
 		Token string          `json:"token"`
 		User  chatcenter.User `json:"user"`
@@ -315,6 +316,8 @@ type tgFile struct {
 type tgAnswer struct {
 	Status int
 	Body   string
+	// Delay holds the answer back, as a slow Bot API would (Status 0: the usual answer).
+	Delay time.Duration
 }
 
 func newFakeTelegram(t *testing.T) *fakeTelegram {
@@ -353,7 +356,10 @@ func (f *fakeTelegram) serve(w http.ResponseWriter, r *http.Request) {
 	f.nextID++
 	id := f.nextID
 	f.mu.Unlock()
-	if ans != nil {
+	if ans != nil && ans.Delay > 0 {
+		time.Sleep(ans.Delay)
+	}
+	if ans != nil && ans.Status != 0 {
 		w.WriteHeader(ans.Status)
 		_, _ = io.WriteString(w, ans.Body)
 		return

@@ -4,6 +4,7 @@ package worker
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
@@ -22,6 +23,11 @@ var sendRates = map[chatcenter.ChannelType]float64{
 	chatcenter.ChannelTelegram: 30,
 	chatcenter.ChannelCustom:   100,
 }
+
+// StopTimeout is how long stopping the workers (SIGTERM, a deploy, Ctrl-C on dev) waits for
+// running activities before cancelling them. Without it a send in flight is cut off: the provider
+// may have the message already, and the retry on another worker would send it twice.
+const StopTimeout = 30 * time.Second
 
 // RegisterWorkflows registers every workflow type under its stable name.
 func RegisterWorkflows(r worker.WorkflowRegistry) {
@@ -45,7 +51,7 @@ func Start(c client.Client, a *activities.Activities) (*Set, error) {
 	if a.Engine == nil {
 		a.Engine = flowrun.Engine{Enroller: enroller}
 	}
-	main := worker.New(c, workflows.TaskQueue, worker.Options{})
+	main := worker.New(c, workflows.TaskQueue, worker.Options{WorkerStopTimeout: StopTimeout})
 	RegisterWorkflows(main)
 	main.RegisterActivity(a)
 	// Presence: the auto-away workflow and the schedule that runs it every minute.
@@ -58,7 +64,7 @@ func Start(c client.Client, a *activities.Activities) (*Set, error) {
 	}
 	s.workers = append(s.workers, main)
 	for _, t := range []chatcenter.ChannelType{chatcenter.ChannelTelegram, chatcenter.ChannelCustom} {
-		w := worker.New(c, workflows.SendTaskQueue(t), worker.Options{TaskQueueActivitiesPerSecond: sendRates[t]})
+		w := worker.New(c, workflows.SendTaskQueue(t), worker.Options{TaskQueueActivitiesPerSecond: sendRates[t], WorkerStopTimeout: StopTimeout})
 		w.RegisterActivity(a)
 		s.workers = append(s.workers, w)
 	}
