@@ -190,6 +190,13 @@ func run() error {
 	o.print("median  ours")
 	w.print("median  raw")
 	fmt.Printf("\nratio: ours / raw = %.0f%% (target ≥ 80%%)\n", 100*o.throughput()/w.throughput())
+	// Each round measures both paths back to back, so its own ratio is the one least moved by
+	// drift in the machine's load; how far they spread says how much one run can be trusted.
+	per := make([]string, len(oursRounds))
+	for i := range oursRounds {
+		per[i] = fmt.Sprintf("%.0f%%", 100*oursRounds[i].throughput()/rawRounds[i].throughput())
+	}
+	fmt.Printf("per round: %s\n", strings.Join(per, ", "))
 
 	// The floor under our path: what storing alone costs (parse, then the one-statement ingest,
 	// no HTTP, no signal), for the same spread of known senders. When the machine is CPU-bound,
