@@ -72,12 +72,14 @@ func domainError(err error) error {
 // a deploy — within seconds, not after the whole StartToCloseTimeout that a large upload needs.
 const HeartbeatInterval = 2 * time.Second
 
-// keepAlive heartbeats until the returned stop is called (or ctx ends), independently of how long
-// the provider takes to answer.
+// keepAlive heartbeats until the returned stop is called, however long the work takes and whether
+// or not the attempt was cancelled meanwhile (an attempt that carries on after its cancellation,
+// see uncancelled, must not time out for want of heartbeats).
 func keepAlive(ctx context.Context) (stop func()) {
 	if !activity.IsActivity(ctx) {
 		return func() {}
 	}
+	ctx = context.WithoutCancel(ctx)
 	activity.RecordHeartbeat(ctx)
 	done := make(chan struct{})
 	go func() {
@@ -87,12 +89,19 @@ func keepAlive(ctx context.Context) (stop func()) {
 			select {
 			case <-done:
 				return
-			case <-ctx.Done():
-				return
 			case <-t.C:
 				activity.RecordHeartbeat(ctx)
 			}
 		}
 	}()
 	return func() { close(done) }
+}
+
+// uncancelled is ctx without its cancellation — which reaches a heartbeating activity when its
+// workflow cancels it, and every activity when its worker stops for good — but with its deadline.
+func uncancelled(ctx context.Context) (context.Context, context.CancelFunc) {
+	if d, ok := ctx.Deadline(); ok {
+		return context.WithDeadline(context.WithoutCancel(ctx), d)
+	}
+	return context.WithCancel(context.WithoutCancel(ctx))
 }

@@ -39,6 +39,12 @@ type SendResult struct {
 // message that is no longer pending (a retry after success) is not sent again.
 func (a *Activities) SendMessage(ctx context.Context, in SendInput) (SendResult, error) {
 	defer keepAlive(ctx)()
+	// A started attempt runs to its end even when its workflow cancels it (a run handing over to
+	// the next, which then finds the message sent or failed): cut off mid-call, the provider may
+	// have the message while it stays pending here, and the next run would send it again. The
+	// attempt's deadline still bounds it.
+	ctx, cancel := uncancelled(ctx)
+	defer cancel()
 	msg, err := a.DB.MessageGetByID(ctx, dbsqlc.MessageGetByIDParams{WorkspaceID: in.WorkspaceID, ID: in.MessageID})
 	if err != nil {
 		return SendResult{}, domainError(fmt.Errorf("load message %d: %w", in.MessageID, db.Error(err)))

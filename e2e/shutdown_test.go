@@ -28,3 +28,28 @@ func TestWorkerStopLetsSendsFinish(t *testing.T) {
 	require.Equal(t, chatcenter.StatusSent, b.message(msg.ID).Status, "recorded before the workers stopped")
 	require.Len(t, b.telegram.callsTo("sendMessage"), 1)
 }
+
+// A reply still being sent when its conversation's run hands over to the next one (the contact
+// wrote again after the conversation closed) is not cut off by the hand-off's cancellation, which
+// reaches a running send through its heartbeats: the attempt finishes and records the message
+// sent, and the next run, finding it sent, does not send it again.
+func TestHandOffLetsRunningSendFinish(t *testing.T) {
+	b := setup(t)
+	chID := b.createTelegramChannel()
+	b.postUpdate(chID, textUpdate(1, 1, "hi"), http.StatusOK)
+	conv := b.waitOpenConversation()
+
+	// Longer than the SDK holds heartbeats back (0.8 × the 10 s heartbeat timeout), so the
+	// cancellation reaches the attempt while Telegram is still answering.
+	b.telegram.script("sendMessage", tgAnswer{Delay: 12 * time.Second})
+	var msg chatcenter.Message
+	b.do("POST", fmt.Sprintf("/api/v1/conversations/%d/messages", conv.ID), "", map[string]any{"type": "text", "text": "slow reply"}, http.StatusAccepted, &msg)
+	b.eventually("the send reached Telegram", func() bool { return len(b.telegram.callsTo("sendMessage")) == 1 })
+	b.do("POST", fmt.Sprintf("/api/v1/conversations/%d/close", conv.ID), "", map[string]any{"category": "Resolved"}, http.StatusOK, nil)
+	b.postUpdate(chID, textUpdate(2, 2, "one more thing"), http.StatusOK)
+
+	b.eventually("the reply recorded sent", func() bool { return b.message(msg.ID).Status == chatcenter.StatusSent })
+	b.eventually("the next conversation open", func() bool { return len(b.conversations("?status=open")) == 1 })
+	time.Sleep(2 * time.Second) // room for a second send, were there one
+	require.Len(t, b.telegram.callsTo("sendMessage"), 1, "the reply went to Telegram once")
+}
