@@ -16,14 +16,7 @@ import (
 // worker retried it, and Telegram — which had it already — would deliver it twice.
 func TestWorkerStopLetsSendsFinish(t *testing.T) {
 	b := setup(t)
-	chID := b.createTelegramChannel()
-	b.postUpdate(chID, textUpdate(1, 1, "hi"), http.StatusOK)
-	conv := b.waitOpenConversation()
-
-	b.telegram.script("sendMessage", tgAnswer{Delay: 1500 * time.Millisecond})
-	var msg chatcenter.Message
-	b.do("POST", fmt.Sprintf("/api/v1/conversations/%d/messages", conv.ID), "", map[string]any{"type": "text", "text": "on its way"}, http.StatusAccepted, &msg)
-	b.eventually("the send reached Telegram", func() bool { return len(b.telegram.callsTo("sendMessage")) == 1 })
+	_, _, msg := b.replyInFlight(1500 * time.Millisecond)
 	b.workers.Stop()
 	require.Equal(t, chatcenter.StatusSent, b.message(msg.ID).Status, "recorded before the workers stopped")
 	require.Len(t, b.telegram.callsTo("sendMessage"), 1)
@@ -35,16 +28,9 @@ func TestWorkerStopLetsSendsFinish(t *testing.T) {
 // sent, and the next run, finding it sent, does not send it again.
 func TestHandOffLetsRunningSendFinish(t *testing.T) {
 	b := setup(t)
-	chID := b.createTelegramChannel()
-	b.postUpdate(chID, textUpdate(1, 1, "hi"), http.StatusOK)
-	conv := b.waitOpenConversation()
-
 	// Longer than the SDK holds heartbeats back (0.8 × the 10 s heartbeat timeout), so the
 	// cancellation reaches the attempt while Telegram is still answering.
-	b.telegram.script("sendMessage", tgAnswer{Delay: 12 * time.Second})
-	var msg chatcenter.Message
-	b.do("POST", fmt.Sprintf("/api/v1/conversations/%d/messages", conv.ID), "", map[string]any{"type": "text", "text": "slow reply"}, http.StatusAccepted, &msg)
-	b.eventually("the send reached Telegram", func() bool { return len(b.telegram.callsTo("sendMessage")) == 1 })
+	chID, conv, msg := b.replyInFlight(12 * time.Second)
 	b.do("POST", fmt.Sprintf("/api/v1/conversations/%d/close", conv.ID), "", map[string]any{"category": "Resolved"}, http.StatusOK, nil)
 	b.postUpdate(chID, textUpdate(2, 2, "one more thing"), http.StatusOK)
 
@@ -52,4 +38,17 @@ func TestHandOffLetsRunningSendFinish(t *testing.T) {
 	b.eventually("the next conversation open", func() bool { return len(b.conversations("?status=open")) == 1 })
 	time.Sleep(2 * time.Second) // room for a second send, were there one
 	require.Len(t, b.telegram.callsTo("sendMessage"), 1, "the reply went to Telegram once")
+}
+
+// replyInFlight opens a conversation and sends a reply that Telegram takes delay to answer,
+// returning once the call has reached Telegram.
+func (b *bundle) replyInFlight(delay time.Duration) (channelID int64, conv chatcenter.Conversation, msg chatcenter.Message) {
+	b.t.Helper()
+	channelID = b.createTelegramChannel()
+	b.postUpdate(channelID, textUpdate(1, 1, "hi"), http.StatusOK)
+	conv = b.waitOpenConversation()
+	b.telegram.script("sendMessage", tgAnswer{Delay: delay})
+	b.do("POST", fmt.Sprintf("/api/v1/conversations/%d/messages", conv.ID), "", map[string]any{"type": "text", "text": "on its way"}, http.StatusAccepted, &msg)
+	b.eventually("the send reached Telegram", func() bool { return len(b.telegram.callsTo("sendMessage")) == 1 })
+	return channelID, conv, msg
 }
