@@ -72,36 +72,36 @@ func domainError(err error) error {
 // a deploy — within seconds, not after the whole StartToCloseTimeout that a large upload needs.
 const HeartbeatInterval = 2 * time.Second
 
-// keepAlive heartbeats until the returned stop is called, however long the work takes and whether
-// or not the attempt was cancelled meanwhile (an attempt that carries on after its cancellation,
-// see uncancelled, must not time out for want of heartbeats).
-func keepAlive(ctx context.Context) (stop func()) {
-	if !activity.IsActivity(ctx) {
-		return func() {}
+// attempt runs an activity attempt that heartbeats: it returns ctx without its cancellation (but
+// with its deadline) and heartbeats every HeartbeatInterval until done is called. Heartbeats are
+// only how the engine learns that a worker died; they are also how a workflow's cancellation
+// reaches a running attempt, and these attempts must not be cut off by it: a send stopped mid-call
+// may have reached the provider while the message stays pending (and the next run sends it
+// again), an assignment committed in Postgres must still reach the conversation workflow. Such an
+// attempt ends by finishing, by its deadline, or with its process.
+func attempt(ctx context.Context) (_ context.Context, done func()) {
+	var cancel context.CancelFunc
+	if d, ok := ctx.Deadline(); ok {
+		ctx, cancel = context.WithDeadline(context.WithoutCancel(ctx), d)
+	} else {
+		ctx, cancel = context.WithCancel(context.WithoutCancel(ctx))
 	}
-	ctx = context.WithoutCancel(ctx)
+	if !activity.IsActivity(ctx) {
+		return ctx, cancel
+	}
 	activity.RecordHeartbeat(ctx)
-	done := make(chan struct{})
+	stop := make(chan struct{})
 	go func() {
 		t := time.NewTicker(HeartbeatInterval)
 		defer t.Stop()
 		for {
 			select {
-			case <-done:
+			case <-stop:
 				return
 			case <-t.C:
 				activity.RecordHeartbeat(ctx)
 			}
 		}
 	}()
-	return func() { close(done) }
-}
-
-// uncancelled is ctx without its cancellation — which reaches a heartbeating activity when its
-// workflow cancels it, and every activity when its worker stops for good — but with its deadline.
-func uncancelled(ctx context.Context) (context.Context, context.CancelFunc) {
-	if d, ok := ctx.Deadline(); ok {
-		return context.WithDeadline(context.WithoutCancel(ctx), d)
-	}
-	return context.WithCancel(context.WithoutCancel(ctx))
+	return ctx, func() { close(stop); cancel() }
 }

@@ -414,7 +414,8 @@ type FlowHTTPResult = flowhttp.Result
 // FlowHTTP renders the step's URL, body and header values and runs the request through the
 // guarded client, which refuses internal addresses unless the operator allowed them.
 func (a *Activities) FlowHTTP(ctx context.Context, in FlowHTTPInput) (FlowHTTPResult, error) {
-	defer keepAlive(ctx)()
+	ctx, done := attempt(ctx)
+	defer done()
 	data, _, err := flowData(ctx, a.DB.Queries, in.WorkspaceID, in.ContactID, in.Variables)
 	if err != nil {
 		return FlowHTTPResult{}, domainError(err)
@@ -504,7 +505,8 @@ type FlowConversationResult struct {
 // FlowConversation runs Open Conversation or Close Conversation through the contact's
 // conversation workflow. Closing when nothing is open does nothing.
 func (a *Activities) FlowConversation(ctx context.Context, in FlowConversationInput) (FlowConversationResult, error) {
-	defer keepAlive(ctx)()
+	ctx, done := attempt(ctx)
+	defer done()
 	if in.Open {
 		conv, err := a.Engine.Open(ctx, in.WorkspaceID, in.ContactID, in.RunID, in.UpdateID)
 		return FlowConversationResult{ConversationID: conv.ID}, domainError(err)
@@ -635,7 +637,8 @@ type FlowEnrollResult struct {
 
 // FlowEnroll starts the target flow, which must be published with a manual trigger.
 func (a *Activities) FlowEnroll(ctx context.Context, in FlowEnrollInput) (FlowEnrollResult, error) {
-	defer keepAlive(ctx)()
+	ctx, done := attempt(ctx)
+	defer done()
 	out, err := a.Engine.Enroll(ctx, in)
 	return out, domainError(err)
 }
@@ -666,7 +669,8 @@ type FlowAssignResult struct {
 // conversation workflow; to a team or the workspace through the assignment engine, whose
 // decision is then reported to the conversation workflow.
 func (a *Activities) FlowAssign(ctx context.Context, in FlowAssignInput) (FlowAssignResult, error) {
-	defer keepAlive(ctx)()
+	ctx, done := attempt(ctx)
+	defer done()
 	var out FlowAssignResult
 	conv, err := a.DB.Queries.ConversationGetOpenByContact(ctx, in.ContactID)
 	if db.IsNoRows(err) {

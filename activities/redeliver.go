@@ -30,7 +30,8 @@ type InboundRef struct {
 // the Engine) and returns how many it signalled. A message whose signal fails stays unattached,
 // and the next sweep tries it again.
 func (a *Activities) InboundRedeliver(ctx context.Context, in RedeliverInput) (int, error) {
-	defer keepAlive(ctx)()
+	ctx, done := attempt(ctx)
+	defer done()
 	if a.Engine == nil {
 		return 0, nil
 	}

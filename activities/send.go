@@ -38,13 +38,9 @@ type SendResult struct {
 // rate limits are retried after the provider's delay; other errors are retried with backoff. A
 // message that is no longer pending (a retry after success) is not sent again.
 func (a *Activities) SendMessage(ctx context.Context, in SendInput) (SendResult, error) {
-	defer keepAlive(ctx)()
-	// A started attempt runs to its end even when its workflow cancels it (a run handing over to
-	// the next, which then finds the message sent or failed): cut off mid-call, the provider may
-	// have the message while it stays pending here, and the next run would send it again. The
-	// attempt's deadline still bounds it.
-	ctx, cancel := uncancelled(ctx)
-	defer cancel()
+	// Not cut off when a run hands over to the next (which then finds the message sent or failed).
+	ctx, done := attempt(ctx)
+	defer done()
 	msg, err := a.DB.MessageGetByID(ctx, dbsqlc.MessageGetByIDParams{WorkspaceID: in.WorkspaceID, ID: in.MessageID})
 	if err != nil {
 		return SendResult{}, domainError(fmt.Errorf("load message %d: %w", in.MessageID, db.Error(err)))

@@ -34,6 +34,14 @@ func TestRedeliveryOfUnsignalledMessages(t *testing.T) {
 		return b.workflowStatus(first.ContactID) == enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED
 	})
 
+	h := b.temporal.ScheduleClient().GetHandle(ctx, workflows.RedeliveryScheduleID)
+	desc, err := h.Describe(ctx)
+	require.NoError(t, err)
+	require.Equal(t, []client.ScheduleIntervalSpec{{Every: workflows.RedeliveryInterval}}, desc.Schedule.Spec.Intervals)
+	// Only the sweeps this test triggers run: a tick of the clock in between would take the
+	// messages first, and the triggered sweep would count none.
+	require.NoError(t, h.Pause(ctx, client.SchedulePauseOptions{Note: "test"}))
+
 	// Stored exactly as the webhook stores them, never signalled.
 	store := func(sender, messageID, text string) int64 {
 		res, err := b.db.IngestInbound(ctx, db.InboundMessage{
@@ -47,25 +55,21 @@ func TestRedeliveryOfUnsignalledMessages(t *testing.T) {
 	known := store("1111111", "11", "are you there?")
 	stranger := store("2222222", "1", "first message from a new contact")
 	recent := store("3333333", "1", "stored a moment ago")
-	_, err := b.db.Pool.Exec(ctx, `UPDATE messages SET created_at = created_at - interval '5 minutes' WHERE id = ANY($1)`,
+	_, err = b.db.Pool.Exec(ctx, `UPDATE messages SET created_at = created_at - interval '5 minutes' WHERE id = ANY($1)`,
 		[]int64{known, stranger})
 	require.NoError(t, err)
 
-	h := b.temporal.ScheduleClient().GetHandle(ctx, workflows.RedeliveryScheduleID)
-	desc, err := h.Describe(ctx)
-	require.NoError(t, err)
-	require.Equal(t, []client.ScheduleIntervalSpec{{Every: workflows.RedeliveryInterval}}, desc.Schedule.Spec.Intervals)
 	sweep := func() int {
-		before := time.Now()
+		d, err := h.Describe(ctx)
+		require.NoError(t, err)
+		seen := len(d.Info.RecentActions)
 		require.NoError(t, h.Trigger(ctx, client.ScheduleTriggerOptions{Overlap: enumspb.SCHEDULE_OVERLAP_POLICY_ALLOW_ALL}))
 		var run *client.ScheduleWorkflowExecution
 		b.eventually("the sweep started", func() bool {
 			d, err := h.Describe(ctx)
 			require.NoError(t, err)
-			for _, a := range d.Info.RecentActions {
-				if !a.ActualTime.Before(before.Add(-time.Second)) && a.StartWorkflowResult != nil {
-					run = a.StartWorkflowResult
-				}
+			if n := len(d.Info.RecentActions); n > seen {
+				run = d.Info.RecentActions[n-1].StartWorkflowResult
 			}
 			return run != nil
 		})

@@ -91,7 +91,7 @@ func TestDevLosesNothingWhenKilled(t *testing.T) {
 				defer wg.Done()
 				req, _ := http.NewRequest("POST", fmt.Sprintf("%s/webhooks/telegram/%d", p.api, ch.ID), strings.NewReader(update(i)))
 				req.Header.Set("X-Telegram-Bot-Api-Secret-Token", "kill-secret")
-				resp, err := http.DefaultClient.Do(req)
+				resp, err := apiClient.Do(req)
 				if err != nil {
 					errs <- err
 					return
@@ -174,6 +174,9 @@ type process struct {
 	done chan error
 }
 
+// apiClient bounds every call, so a hung process fails the test instead of stalling it.
+var apiClient = &http.Client{Timeout: 30 * time.Second}
+
 var apiLine = regexp.MustCompile(`API:\s+(http://\S+)`)
 
 func startBinary(t *testing.T, bin string, vars []string) *process {
@@ -236,7 +239,7 @@ func (p *process) call(t *testing.T, token, method, path string, body any, want 
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := apiClient.Do(req)
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
