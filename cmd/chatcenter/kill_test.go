@@ -36,11 +36,7 @@ func TestDevLosesNothingWhenKilled(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}
-	bin := filepath.Join(t.TempDir(), "chatcenter")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	build.Stderr = os.Stderr
-	require.NoError(t, build.Run())
-
+	bin := buildBinary(t)
 	tg := newBotAPI(t, "1:kill")
 	dbURL := dbtest.URL(t)
 	vars := []string{
@@ -164,6 +160,16 @@ func TestDevLosesNothingWhenKilled(t *testing.T) {
 	// sends that reply again (documented); nothing else is sent twice.
 	require.Len(t, tg.sent("reply 0"), 2)
 	p.stop(t)
+}
+
+// buildBinary builds chatcenter as an install would.
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "chatcenter")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	build.Stderr = os.Stderr
+	require.NoError(t, build.Run())
+	return bin
 }
 
 // process is one run of the binary.
