@@ -55,7 +55,7 @@ func run() error {
 	conc := flag.Int("c", 32, "concurrent senders")
 	rounds := flag.Int("rounds", 3, "alternating rounds of each measurement")
 	concurrent := flag.Bool("concurrent", false, "keep the workers running during the measurement, so workflow processing competes with ingestion for the same cores")
-	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the webhook phases to this file")
+	cpuProfile := flag.String("cpuprofile", "", "write CPU profiles of the last round's two phases to this path plus .ours and .raw")
 	contacts := flag.Int("contacts", 500, "distinct contacts (each one conversation workflow)")
 	serverURL := flag.String("postgres", envOr("DATABASE_SERVER_URL", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"), "Postgres server to create the benchmark database on")
 	flag.Parse()
@@ -165,22 +165,36 @@ func run() error {
 	sent := 20
 	for r := 0; r < *rounds; r++ {
 		offset := r * *n
-		if *cpuProfile != "" && r == *rounds-1 {
-			f, err := os.Create(*cpuProfile)
-			if err != nil {
-				return err
+		profile := func(name string) (stop func(), err error) {
+			if *cpuProfile == "" || r != *rounds-1 {
+				return func() {}, nil
 			}
-			_ = pprof.StartCPUProfile(f)
+			f, err := os.Create(*cpuProfile + "." + name)
+			if err != nil {
+				return nil, err
+			}
+			if err := pprof.StartCPUProfile(f); err != nil {
+				return nil, err
+			}
+			return func() { pprof.StopCPUProfile(); _ = f.Close() }, nil
+		}
+		stop, err := profile("ours")
+		if err != nil {
+			return err
 		}
 		ours := meter.load(*n, *conc, func(i int) error { return postUpdate(hc, hook, token, offset+i+1, 1000+i%*contacts) })
-		pprof.StopCPUProfile()
+		stop()
 		sent += *n
 		if *concurrent {
 			if err := waitAttached(ctx, d, ch.ID, sent); err != nil {
 				return err
 			}
 		}
+		if stop, err = profile("raw"); err != nil {
+			return err
+		}
 		raw := meter.load(*n, *conc, func(i int) error { return rawSignal(ctx, tc, fmt.Sprintf("bench-raw-%d", i%*contacts), offset+i) })
+		stop()
 		ours.print(fmt.Sprintf("round %d  ours: webhook → verify → Postgres → SignalWithStart", r+1))
 		raw.print(fmt.Sprintf("round %d  raw SignalWithStartWorkflow", r+1))
 		oursRounds, rawRounds = append(oursRounds, ours), append(rawRounds, raw)
