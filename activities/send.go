@@ -100,21 +100,39 @@ func (a *Activities) SendMessage(ctx context.Context, in SendInput) (SendResult,
 	case err != nil:
 		return SendResult{}, fmt.Errorf("send via %s channel %d: %w", ch.Type, ch.ID, err)
 	}
-	err = a.DB.WithTx(ctx, func(q *dbsqlc.Queries) error {
-		sent, err := q.MessageMarkSent(ctx, dbsqlc.MessageMarkSentParams{ID: msg.ID, ExternalID: res.ExternalID, SentAt: time.Now().UTC()})
+	externalID := &res.ExternalID
+	if res.ExternalID == "" {
+		externalID = nil
+	}
+	err = a.markSent(ctx, in.WorkspaceID, msg.ID, externalID)
+	if db.IsUniqueViolation(err, "messages_channel_external_key") {
+		// The provider took the message but named it with an id another message of this channel
+		// already has (a custom provider that reuses ids). It went out: record it sent without the
+		// id (its delivery receipts cannot be matched) rather than fail the attempt, whose retry
+		// would send it again, and again.
+		a.Log.Warn("provider reported a message id already used on this channel; recorded the message as sent without it",
+			"channel_id", ch.ID, "message_id", msg.ID, "provider_message_id", res.ExternalID)
+		err = a.markSent(ctx, in.WorkspaceID, msg.ID, nil)
+	}
+	if err != nil {
+		return SendResult{}, fmt.Errorf("record sent message: %w", err)
+	}
+	return SendResult{Status: chatcenter.StatusSent}, nil
+}
+
+// markSent records that the provider took a pending message, with its id there when known.
+func (a *Activities) markSent(ctx context.Context, workspaceID, messageID int64, externalID *string) error {
+	return a.DB.WithTx(ctx, func(q *dbsqlc.Queries) error {
+		sent, err := q.MessageMarkSent(ctx, dbsqlc.MessageMarkSentParams{ID: messageID, ExternalID: externalID, SentAt: time.Now().UTC()})
 		if db.IsNoRows(err) {
 			return nil
 		}
 		if err != nil {
 			return err
 		}
-		return db.InsertEvent(ctx, q, db.Event{WorkspaceID: in.WorkspaceID, Type: "message.updated", ContactID: sent.ContactID,
+		return db.InsertEvent(ctx, q, db.Event{WorkspaceID: workspaceID, Type: "message.updated", ContactID: sent.ContactID,
 			ConversationID: derefID(sent.ConversationID), Payload: map[string]any{"message": db.ToMessage(sent)}})
 	})
-	if err != nil {
-		return SendResult{}, fmt.Errorf("record sent message: %w", err)
-	}
-	return SendResult{Status: chatcenter.StatusSent}, nil
 }
 
 // forChannel shapes content for a channel of type t: where the channel has no reply buttons, a text

@@ -211,5 +211,12 @@ func Error(err error) error {
 	return err
 }
 
+// IsUniqueViolation reports whether err is a violation of the unique index or constraint named
+// constraint.
+func IsUniqueViolation(err error, constraint string) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "23505" && pgErr.ConstraintName == constraint
+}
+
 // IsNoRows reports whether err means the query matched nothing.
 func IsNoRows(err error) bool { return errors.Is(err, pgx.ErrNoRows) }

@@ -130,7 +130,8 @@ func TestStatusesOnlyMoveForward(t *testing.T) {
 		SenderKind: "user", Content: []byte(`{"type":"text","text":"x"}`), ContentType: "text", IdempotencyKey: "k",
 	})
 	require.NoError(t, err)
-	_, err = b.db.MessageMarkSent(ctx, dbsqlc.MessageMarkSentParams{ID: m.ID, ExternalID: "ext-1", SentAt: time.Now()})
+	ext := "ext-1"
+	_, err = b.db.MessageMarkSent(ctx, dbsqlc.MessageMarkSentParams{ID: m.ID, ExternalID: &ext, SentAt: time.Now()})
 	require.NoError(t, err)
 	status := func() string {
 		got, err := b.db.MessageGetByID(ctx, dbsqlc.MessageGetByIDParams{WorkspaceID: b.workspace.ID, ID: m.ID})

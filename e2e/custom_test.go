@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -78,4 +79,16 @@ func TestCustomChannelEndToEnd(t *testing.T) {
 	// A late "delivered" does not move a read message back.
 	b.request("POST", hook, map[string]string{"Authorization": "Bearer " + customToken}, status("delivered"), http.StatusOK, nil)
 	require.Equal(t, chatcenter.StatusRead, b.message(msg.ID).Status)
+
+	// An integration that answers a second message with the first one's mId took it all the same:
+	// the reply is sent once and recorded as sent without an id, never sent again by a retry.
+	var second chatcenter.Message
+	b.do("POST", fmt.Sprintf("/api/v1/conversations/%d/messages", conv.ID), "", map[string]any{"type": "text", "text": "Anything else?"}, http.StatusAccepted, &second)
+	b.eventually("second sent", func() bool { return b.message(second.ID).Status == chatcenter.StatusSent })
+	require.Nil(t, b.message(second.ID).ExternalID)
+	require.Equal(t, "provider-msg-77", *b.message(msg.ID).ExternalID)
+	time.Sleep(2 * time.Second) // a retry would call the provider again within this
+	mu.Lock()
+	require.Len(t, received, 2, "the provider got each message once")
+	mu.Unlock()
 }

@@ -38,8 +38,9 @@ WHERE id = @id::bigint AND conversation_id IS NULL
 RETURNING *;
 
 -- name: MessageMarkSent :one
+-- external_id NULL: the provider took the message but its id could not be kept (see SendMessage).
 UPDATE messages
-SET status = 'sent', external_id = @external_id::text, sent_at = @sent_at::timestamptz, error = '', updated_at = now()
+SET status = 'sent', external_id = sqlc.narg('external_id')::text, sent_at = @sent_at::timestamptz, error = '', updated_at = now()
 WHERE id = @id::bigint AND status = 'pending'
 RETURNING *;
 

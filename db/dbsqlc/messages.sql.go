@@ -557,11 +557,12 @@ RETURNING id, workspace_id, contact_id, conversation_id, channel_id, direction, 
 `
 
 type MessageMarkSentParams struct {
-	ExternalID string
+	ExternalID *string
 	SentAt     time.Time
 	ID         int64
 }
 
+// external_id NULL: the provider took the message but its id could not be kept (see SendMessage).
 func (q *Queries) MessageMarkSent(ctx context.Context, arg MessageMarkSentParams) (Message, error) {
 	row := q.db.QueryRow(ctx, messageMarkSent, arg.ExternalID, arg.SentAt, arg.ID)
 	var i Message
