@@ -39,16 +39,7 @@ func TestDevLosesNothingWhenKilled(t *testing.T) {
 	bin := buildBinary(t)
 	tg := newBotAPI(t, "1:kill")
 	dbURL := dbtest.URL(t)
-	vars := []string{
-		"DATABASE_URL=" + dbURL,
-		"CHATCENTER_DATA_DIR=" + t.TempDir(),
-		"CHATCENTER_HTTP_ADDR=127.0.0.1:0",
-		"CHATCENTER_DEV_TEMPORAL_ADDR=127.0.0.1:0",
-		"CHATCENTER_DEV_TEMPORAL_UI_ADDR=127.0.0.1:0",
-		"CHATCENTER_ADMIN_PASSWORD=kill test password",
-		"CHATCENTER_LOG_LEVEL=error",
-		"PUBLIC_URL=",
-	}
+	vars := devVars(t, dbURL, "kill test password")
 	ctx := context.Background()
 	conn, err := pgx.Connect(ctx, dbURL)
 	require.NoError(t, err)
@@ -170,6 +161,20 @@ func buildBinary(t *testing.T) string {
 	build.Stderr = os.Stderr
 	require.NoError(t, build.Run())
 	return bin
+}
+
+// devVars is the environment of a `dev` run on its own database and data dir, on free ports.
+func devVars(t *testing.T, dbURL, adminPassword string) []string {
+	return []string{
+		"DATABASE_URL=" + dbURL,
+		"CHATCENTER_DATA_DIR=" + t.TempDir(),
+		"CHATCENTER_HTTP_ADDR=127.0.0.1:0",
+		"CHATCENTER_DEV_TEMPORAL_ADDR=127.0.0.1:0",
+		"CHATCENTER_DEV_TEMPORAL_UI_ADDR=127.0.0.1:0",
+		"CHATCENTER_ADMIN_PASSWORD=" + adminPassword,
+		"CHATCENTER_LOG_LEVEL=error",
+		"PUBLIC_URL=",
+	}
 }
 
 // process is one run of the binary.

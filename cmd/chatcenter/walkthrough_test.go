@@ -53,16 +53,7 @@ func TestReadmeWalkthrough(t *testing.T) {
 	m := regexp.MustCompile(`^CHATCENTER_ADMIN_PASSWORD='([^']+)' go run \./cmd/chatcenter dev$`).FindStringSubmatch(strings.TrimSpace(start))
 	require.NotNil(t, m, "first block starts dev with a known password: %q", start)
 	tg := newTelegramBehindProxy(t)
-	p := startBinary(t, buildBinary(t), append(tg.env,
-		"CHATCENTER_ADMIN_PASSWORD="+m[1],
-		"DATABASE_URL="+dbtest.URL(t),
-		"CHATCENTER_DATA_DIR="+t.TempDir(),
-		"CHATCENTER_HTTP_ADDR=127.0.0.1:0",
-		"CHATCENTER_DEV_TEMPORAL_ADDR=127.0.0.1:0",
-		"CHATCENTER_DEV_TEMPORAL_UI_ADDR=127.0.0.1:0",
-		"CHATCENTER_LOG_LEVEL=error",
-		"PUBLIC_URL=",
-	))
+	p := startBinary(t, buildBinary(t), append(devVars(t, dbtest.URL(t), m[1]), tg.env...))
 	defer p.stop(t)
 
 	const readmeAPI = "API=http://127.0.0.1:8080"
@@ -102,12 +93,16 @@ func TestReadmeWalkthrough(t *testing.T) {
 			Category   *string `json:"category"`
 		} `json:"items"`
 	}
-	require.Eventually(t, func() bool {
-		p.call(t, token, "GET", "/api/v1/conversations?status=open", nil, http.StatusOK, &convs)
-		return len(convs.Items) == 1
-	}, time.Minute, 100*time.Millisecond, "the delivered message opened no conversation")
-	require.Equal(t, int64(1), convs.Items[0].ID)
-	require.Equal(t, int64(1), convs.Items[0].ContactID)
+	// openConversation waits for the one open conversation, which must be id's, with contact 1.
+	openConversation := func(id int64, msg string) {
+		t.Helper()
+		require.Eventually(t, func() bool {
+			p.call(t, token, "GET", "/api/v1/conversations?status=open", nil, http.StatusOK, &convs)
+			return len(convs.Items) == 1 && convs.Items[0].ID == id
+		}, time.Minute, 100*time.Millisecond, msg)
+		require.Equal(t, int64(1), convs.Items[0].ContactID)
+	}
+	openConversation(1, "the delivered message opened no conversation")
 
 	out = sh(inbox)
 	require.Regexp(t, `"status": "open"`, out)
@@ -173,12 +168,7 @@ func TestReadmeWalkthrough(t *testing.T) {
 	require.Contains(t, deliver, `"message_id": 1365`)
 	again := strings.NewReplacer(`"update_id": 10000`, `"update_id": 10001`, `"message_id": 1365`, `"message_id": 1366`).Replace(deliver)
 	require.JSONEq(t, `{"ok":true}`, sh(again))
-	require.Eventually(t, func() bool {
-		p.call(t, token, "GET", "/api/v1/conversations?status=open", nil, http.StatusOK, &convs)
-		return len(convs.Items) == 1
-	}, time.Minute, 100*time.Millisecond, "the second message opened no conversation")
-	require.Equal(t, int64(2), convs.Items[0].ID)
-	require.Equal(t, int64(1), convs.Items[0].ContactID)
+	openConversation(2, "the second message opened no conversation")
 
 	// The Temporal UI finds the run by the README's filter, with its summary.
 	ui := regexp.MustCompile(`Temporal UI:\s+(http://\S+)`).FindStringSubmatch(p.out.String())
