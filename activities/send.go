@@ -104,7 +104,7 @@ func (a *Activities) SendMessage(ctx context.Context, in SendInput) (SendResult,
 	if res.ExternalID == "" {
 		externalID = nil
 	}
-	err = a.markSent(ctx, in.WorkspaceID, msg.ID, externalID)
+	err = a.recordSent(ctx, in.WorkspaceID, msg.ID, externalID)
 	if db.IsUniqueViolation(err, "messages_channel_external_key") {
 		// The provider took the message but named it with an id another message of this channel
 		// already has (a custom provider that reuses ids). It went out: record it sent without the
@@ -112,12 +112,38 @@ func (a *Activities) SendMessage(ctx context.Context, in SendInput) (SendResult,
 		// would send it again, and again.
 		a.Log.Warn("provider reported a message id already used on this channel; recorded the message as sent without it",
 			"channel_id", ch.ID, "message_id", msg.ID, "provider_message_id", res.ExternalID)
-		err = a.markSent(ctx, in.WorkspaceID, msg.ID, nil)
+		err = a.recordSent(ctx, in.WorkspaceID, msg.ID, nil)
 	}
 	if err != nil {
 		return SendResult{}, fmt.Errorf("record sent message: %w", err)
 	}
 	return SendResult{Status: chatcenter.StatusSent}, nil
+}
+
+// recordSentWithin bounds how long a send keeps trying to record that the provider took the message.
+const recordSentWithin = 30 * time.Second
+
+// recordSent records that the provider took a pending message. The provider has it now, so a
+// failure here must not fail the attempt while there is time: the retry would send it again
+// (Telegram has no idempotency key). Errors are retried within the attempt for up to
+// recordSentWithin — long enough for a database restart or failover — except a duplicate provider
+// id, which the caller handles.
+func (a *Activities) recordSent(ctx context.Context, workspaceID, messageID int64, externalID *string) error {
+	giveUp := time.Now().Add(recordSentWithin)
+	wait := 100 * time.Millisecond
+	for {
+		err := a.markSent(ctx, workspaceID, messageID, externalID)
+		if err == nil || db.IsUniqueViolation(err, "messages_channel_external_key") || time.Now().Add(wait).After(giveUp) {
+			return err
+		}
+		a.Log.Warn("recording a sent message failed; trying again", "message_id", messageID, "err", err)
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 2*time.Second)
+	}
 }
 
 // markSent records that the provider took a pending message, with its id there when known.

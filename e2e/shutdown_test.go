@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"testing"
@@ -51,4 +52,37 @@ func (b *bundle) replyInFlight(delay time.Duration) (channelID int64, conv chatc
 	b.do("POST", fmt.Sprintf("/api/v1/conversations/%d/messages", conv.ID), "", map[string]any{"type": "text", "text": "on its way"}, http.StatusAccepted, &msg)
 	b.eventually("the send reached Telegram", func() bool { return len(b.telegram.callsTo("sendMessage")) == 1 })
 	return channelID, conv, msg
+}
+
+// A reply Telegram took is not sent again when recording it fails for a moment (a database
+// restart or failover): the attempt keeps trying to record it instead of failing, which would
+// have the retry send it once more.
+func TestSentMessageRecordedDespiteADatabaseBlip(t *testing.T) {
+	b := setup(t)
+	ctx := context.Background()
+	// The first attempt to mark a message sent fails; a sequence counts attempts across the
+	// rollbacks a failing statement causes.
+	_, err := b.db.Pool.Exec(ctx, `
+		CREATE SEQUENCE blip_seq;
+		CREATE FUNCTION blip() RETURNS trigger LANGUAGE plpgsql AS $$
+		BEGIN
+			IF NEW.status = 'sent' AND OLD.status = 'pending' AND nextval('blip_seq') = 1 THEN
+				RAISE EXCEPTION 'the database went away for a moment';
+			END IF;
+			RETURN NEW;
+		END $$;
+		CREATE TRIGGER blip BEFORE UPDATE ON messages FOR EACH ROW EXECUTE FUNCTION blip();`)
+	require.NoError(t, err)
+
+	chID := b.createTelegramChannel()
+	b.postUpdate(chID, textUpdate(1, 1, "hi"), http.StatusOK)
+	conv := b.waitOpenConversation()
+	var msg chatcenter.Message
+	b.do("POST", fmt.Sprintf("/api/v1/conversations/%d/messages", conv.ID), "", map[string]any{"type": "text", "text": "on its way"}, http.StatusAccepted, &msg)
+	b.eventually("the reply recorded sent", func() bool { return b.message(msg.ID).Status == chatcenter.StatusSent })
+	var tries int64
+	require.NoError(t, b.db.Pool.QueryRow(ctx, `SELECT last_value FROM blip_seq`).Scan(&tries))
+	require.GreaterOrEqual(t, tries, int64(2), "the first recording failed")
+	time.Sleep(2 * time.Second) // room for a second send, were there one
+	require.Len(t, b.telegram.callsTo("sendMessage"), 1, "the reply went to Telegram once")
 }
